@@ -1,0 +1,53 @@
+// Package engine is the one place qsjwt touches its JWT engine
+// (github.com/lestrrat-go/jwx/v2). Everything else in the module speaks plain
+// Go types, so moving to another engine (jwx v3) changes this package only.
+package engine
+
+import (
+	"crypto"
+	"fmt"
+	"time"
+
+	"github.com/lestrrat-go/jwx/v2/jwa"
+	"github.com/lestrrat-go/jwx/v2/jws"
+	"github.com/lestrrat-go/jwx/v2/jwt"
+)
+
+// Claim is one claim of a token to sign. Values are JSON values: string,
+// bool, []string, numbers, or time.Time for NumericDate claims (iat, nbf,
+// exp), which are written as whole seconds.
+type Claim struct {
+	Name  string
+	Value any
+}
+
+// Sign builds a JWT from claims, in order, and signs it with key under alg.
+// The header carries alg, typ "JWT" and, when kid is not empty, kid. An "aud"
+// claim given as a string is written as a plain string, never an array.
+//
+// Sign builds fresh headers for every call, so it is safe for concurrent use
+// with one key; it changes no process-wide jwx setting.
+func Sign(alg string, key crypto.Signer, kid string, claims []Claim) ([]byte, error) {
+	tok := jwt.New()
+	for _, c := range claims {
+		v := c.Value
+		if t, ok := v.(time.Time); ok {
+			v = t.Truncate(time.Second)
+		}
+		if err := tok.Set(c.Name, v); err != nil {
+			return nil, fmt.Errorf("claim %q: %w", c.Name, err)
+		}
+	}
+	tok.Options().Enable(jwt.FlattenAudience)
+
+	hdr := jws.NewHeaders()
+	if err := hdr.Set(jws.TypeKey, "JWT"); err != nil {
+		return nil, err
+	}
+	if kid != "" {
+		if err := hdr.Set(jws.KeyIDKey, kid); err != nil {
+			return nil, err
+		}
+	}
+	return jwt.Sign(tok, jwt.WithKey(jwa.SignatureAlgorithm(alg), key, jws.WithProtectedHeaders(hdr)))
+}

@@ -1,0 +1,176 @@
+package qsjwt
+
+import (
+	"context"
+	"crypto"
+	"errors"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+func newTestQSEoW(t *testing.T, opts ...QSEoWOption) *QSEoW {
+	t.Helper()
+	q, err := NewQSEoW(append([]QSEoWOption{WithSigner(testSigner(t)), WithClock(fixedClock)}, opts...)...)
+	require.NoError(t, err)
+	return q
+}
+
+func TestQSEoWSignDefaults(t *testing.T) {
+	q := newTestQSEoW(t)
+	tok, err := q.Sign(context.Background(), QSEoWUser{UserDirectory: "GRUSGRUS", UserID: "anna", Name: "Anna Andersson",
+		Email: "anna@example.com", Groups: []string{"g1", "group 2"}})
+	require.NoError(t, err)
+	d := verifyStdlib(t, tok.Raw, testCertKey(t))
+
+	assert.Equal(t, `"RS256"`, string(d.header["alg"]))
+	assert.Equal(t, `"JWT"`, string(d.header["typ"]))
+	assert.NotContains(t, d.header, "kid")
+	assert.Equal(t, `"anna"`, d.str("userId"))
+	assert.Equal(t, `"GRUSGRUS"`, d.str("userDirectory"))
+	assert.Equal(t, `"Anna Andersson"`, d.str("name"))
+	assert.Equal(t, `"anna@example.com"`, d.str("email"))
+	assert.Equal(t, `["g1","group 2"]`, d.str("group"))
+	assert.NotContains(t, d.claims, "aud", "no audience unless WithAudience")
+	assert.NotContains(t, d.claims, "nbf")
+	assert.Equal(t, "1795953600", d.str("iat"))
+	assert.Equal(t, "1795957200", d.str("exp"), "default lifetime one hour")
+	assert.Len(t, d.claims, 7)
+	assert.Equal(t, fixedNow, tok.IssuedAt)
+	assert.Equal(t, fixedNow.Add(time.Hour), tok.ExpiresAt)
+}
+
+func TestQSEoWSignOptions(t *testing.T) {
+	for _, alg := range []Algorithm{RS256, RS384, RS512} {
+		t.Run(string(alg), func(t *testing.T) {
+			q := newTestQSEoW(t, WithAlgorithm(alg), WithAudience("hdJh34wkK"), WithTTL(90*time.Second),
+				WithUserIDClaim("user"), WithUserDirectoryClaim("directory"), WithGroupsClaim("roles"))
+			tok, err := q.Sign(context.Background(), QSEoWUser{UserDirectory: "D", UserID: "u", Groups: []string{"a"},
+				Attributes: map[string]any{"department": "sales", "admin": true, "level": 3, "tags": []string{"x"}}})
+			require.NoError(t, err)
+			d := verifyStdlib(t, tok.Raw, testCertKey(t))
+			assert.Equal(t, `"`+string(alg)+`"`, string(d.header["alg"]))
+			assert.Equal(t, `"hdJh34wkK"`, d.str("aud"), "aud is a plain string")
+			assert.Equal(t, `"u"`, d.str("user"))
+			assert.Equal(t, `"D"`, d.str("directory"))
+			assert.Equal(t, `["a"]`, d.str("roles"))
+			assert.Equal(t, `"sales"`, d.str("department"))
+			assert.Equal(t, `true`, d.str("admin"))
+			assert.Equal(t, `3`, d.str("level"))
+			assert.Equal(t, `["x"]`, d.str("tags"))
+			assert.Equal(t, "1795953690", d.str("exp"))
+			assert.NotContains(t, d.claims, "userId")
+			assert.NotContains(t, d.claims, "name", "empty name is left out")
+		})
+	}
+}
+
+func TestQSEoWClaimRules(t *testing.T) {
+	ok := QSEoWUser{UserDirectory: "DIR", UserID: "anna"}
+	cases := []struct {
+		name    string
+		change  func(u *QSEoWUser)
+		claim   string
+		field   string
+		want    error
+		options []QSEoWOption
+	}{
+		{"empty user ID", func(u *QSEoWUser) { u.UserID = "" }, "userId", "QSEoWUser.UserID", ErrMissingClaim, nil},
+		{"empty directory", func(u *QSEoWUser) { u.UserDirectory = "" }, "userDirectory", "QSEoWUser.UserDirectory", ErrMissingClaim, nil},
+		{"blank user ID", func(u *QSEoWUser) { u.UserID = "  " }, "userId", "QSEoWUser.UserID", ErrInvalidClaim, nil},
+		{"space around directory", func(u *QSEoWUser) { u.UserDirectory = "DIR " }, "userDirectory", "QSEoWUser.UserDirectory", ErrInvalidClaim, nil},
+		{"backslash in user ID", func(u *QSEoWUser) { u.UserID = `DIR\anna` }, "userId", "QSEoWUser.UserID", ErrInvalidClaim, nil},
+		{"backslash in directory", func(u *QSEoWUser) { u.UserDirectory = `A\B` }, "userDirectory", "QSEoWUser.UserDirectory", ErrInvalidClaim, nil},
+		{"renamed claim in error", func(u *QSEoWUser) { u.UserID = "" }, "user", "QSEoWUser.UserID", ErrMissingClaim, []QSEoWOption{WithUserIDClaim("user")}},
+		{"empty group", func(u *QSEoWUser) { u.Groups = []string{"a", " "} }, "group", "QSEoWUser.Groups[1]", ErrInvalidClaim, nil},
+		{"attribute overwrites user ID", func(u *QSEoWUser) { u.Attributes = map[string]any{"userId": "eve"} }, "userId", `QSEoWUser.Attributes["userId"]`, ErrInvalidClaim, nil},
+		{"attribute overwrites group", func(u *QSEoWUser) { u.Attributes = map[string]any{"group": "x"} }, "group", `QSEoWUser.Attributes["group"]`, ErrInvalidClaim, nil},
+		{"attribute overwrites name", func(u *QSEoWUser) { u.Name = "A"; u.Attributes = map[string]any{"name": "B"} }, "name", `QSEoWUser.Attributes["name"]`, ErrInvalidClaim, nil},
+		{"attribute overwrites aud", func(u *QSEoWUser) { u.Attributes = map[string]any{"aud": "x"} }, "aud", `QSEoWUser.Attributes["aud"]`, ErrInvalidClaim, nil},
+		{"attribute is exp", func(u *QSEoWUser) { u.Attributes = map[string]any{"exp": 1} }, "exp", `QSEoWUser.Attributes["exp"]`, ErrInvalidClaim, nil},
+		{"attribute name empty", func(u *QSEoWUser) { u.Attributes = map[string]any{"": "x"} }, "", `QSEoWUser.Attributes[""]`, ErrInvalidClaim, nil},
+		{"attribute nil", func(u *QSEoWUser) { u.Attributes = map[string]any{"dept": nil} }, "dept", `QSEoWUser.Attributes["dept"]`, ErrInvalidClaim, nil},
+		{"attribute map value", func(u *QSEoWUser) { u.Attributes = map[string]any{"dept": map[string]string{}} }, "dept", `QSEoWUser.Attributes["dept"]`, ErrInvalidClaim, nil},
+		{"user ID claim is email and email given", func(u *QSEoWUser) { u.Email = "a@b" }, "email", "QSEoWUser.Email", ErrInvalidClaim, []QSEoWOption{WithUserIDClaim("email")}},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			q := newTestQSEoW(t, tc.options...)
+			u := ok
+			tc.change(&u)
+			tok, err := q.Sign(context.Background(), u)
+			require.Error(t, err)
+			assert.Empty(t, tok.Raw)
+			assert.ErrorIs(t, err, tc.want)
+			var ce *ClaimError
+			require.ErrorAs(t, err, &ce)
+			assert.Equal(t, tc.claim, ce.Claim)
+			assert.Equal(t, tc.field, ce.Field)
+			assert.Contains(t, err.Error(), tc.field, "the error names the field that fixes it")
+		})
+	}
+	// The unchanged user signs: the table's failures come from the changes.
+	_, err := newTestQSEoW(t).Sign(context.Background(), ok)
+	require.NoError(t, err)
+}
+
+func TestNewQSEoWOptionErrors(t *testing.T) {
+	cases := []struct {
+		name    string
+		opts    []QSEoWOption
+		options []string // every option named in the error
+	}{
+		{"no signer", nil, []string{"WithSigner"}},
+		{"nil signer", []QSEoWOption{WithSigner(nil)}, []string{"WithSigner"}},
+		{"HS256", []QSEoWOption{WithSigner(testSigner(t)), WithAlgorithm("HS256")}, []string{"WithAlgorithm"}},
+		{"none", []QSEoWOption{WithSigner(testSigner(t)), WithAlgorithm("none")}, []string{"WithAlgorithm"}},
+		{"registered claim", []QSEoWOption{WithSigner(testSigner(t)), WithUserIDClaim("sub")}, []string{"WithUserIDClaim"}},
+		{"empty claim", []QSEoWOption{WithSigner(testSigner(t)), WithUserDirectoryClaim("")}, []string{"WithUserDirectoryClaim"}},
+		{"same claims", []QSEoWOption{WithSigner(testSigner(t)), WithUserIDClaim("u"), WithUserDirectoryClaim("u")}, []string{"WithUserDirectoryClaim"}},
+		{"groups claim is user ID", []QSEoWOption{WithSigner(testSigner(t)), WithGroupsClaim("userId")}, []string{"WithGroupsClaim"}},
+		{"blank audience", []QSEoWOption{WithSigner(testSigner(t)), WithAudience(" ")}, []string{"WithAudience"}},
+		{"zero ttl", []QSEoWOption{WithSigner(testSigner(t)), WithTTL(0)}, []string{"WithTTL"}},
+		{"negative ttl", []QSEoWOption{WithSigner(testSigner(t)), WithTTL(-time.Hour)}, []string{"WithTTL"}},
+		{"nil clock", []QSEoWOption{WithSigner(testSigner(t)), WithClock(nil)}, []string{"WithClock"}},
+		{"nil option", []QSEoWOption{WithSigner(testSigner(t)), nil}, []string{"NewQSEoW"}},
+		{"every problem at once", []QSEoWOption{WithAlgorithm("HS256"), WithTTL(-1), WithAudience(""), WithUserIDClaim("iat")},
+			[]string{"WithSigner", "WithAlgorithm", "WithTTL", "WithAudience", "WithUserIDClaim"}},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			q, err := NewQSEoW(tc.opts...)
+			require.Error(t, err)
+			assert.Nil(t, q)
+			assert.ErrorIs(t, err, ErrInvalidOption)
+			for _, o := range tc.options {
+				assert.Contains(t, err.Error(), o)
+				assert.True(t, hasOption(unjoin(err), o), "an *OptionError names %s", o)
+			}
+			assert.Len(t, unjoin(err), len(tc.options), "one error per problem: %v", err)
+		})
+	}
+}
+
+// unjoin returns the errors joined in err.
+func unjoin(err error) []error {
+	if j, ok := err.(interface{ Unwrap() []error }); ok {
+		return j.Unwrap()
+	}
+	return []error{err}
+}
+
+func TestQSEoWSignerFailure(t *testing.T) {
+	boom := errors.New("hsm offline")
+	s := SignerFunc(testKey(t).Public(), func(context.Context, []byte, crypto.Hash) ([]byte, error) { return nil, boom })
+	q := newTestQSEoW(t, WithSigner(s))
+	_, err := q.Sign(context.Background(), QSEoWUser{UserDirectory: "D", UserID: "u"})
+	assert.ErrorIs(t, err, ErrSigner)
+	assert.ErrorIs(t, err, boom)
+
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	_, err = newTestQSEoW(t).Sign(ctx, QSEoWUser{UserDirectory: "D", UserID: "u"})
+	assert.ErrorIs(t, err, context.Canceled)
+}
