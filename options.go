@@ -6,6 +6,8 @@ import (
 	"io"
 	"strings"
 	"time"
+
+	"github.com/qsjwt/qsjwt/internal/engine"
 )
 
 // QSEoWOption configures [NewQSEoW]. Options made for Qlik Cloud only do not
@@ -271,6 +273,9 @@ var registeredClaims = map[string]bool{"iss": true, "sub": true, "aud": true, "e
 // checkClaimName returns why name cannot be a QSEoW attribute name, or "".
 func checkClaimName(name string) string {
 	if why := checkValue(name); why != "" {
+		return why
+	}
+	if why := engine.CheckClaimName(name); why != "" {
 		return why
 	}
 	if registeredClaims[name] {

@@ -91,6 +91,8 @@ func TestQSEoWClaimRules(t *testing.T) {
 		{"attribute overwrites aud", func(u *QSEoWUser) { u.Attributes = map[string]any{"aud": "x"} }, "aud", `QSEoWUser.Attributes["aud"]`, ErrInvalidClaim, nil},
 		{"attribute is exp", func(u *QSEoWUser) { u.Attributes = map[string]any{"exp": 1} }, "exp", `QSEoWUser.Attributes["exp"]`, ErrInvalidClaim, nil},
 		{"attribute name empty", func(u *QSEoWUser) { u.Attributes = map[string]any{"": "x"} }, "", `QSEoWUser.Attributes[""]`, ErrInvalidClaim, nil},
+		{"attribute name smuggles a claim", func(u *QSEoWUser) { u.Attributes = map[string]any{`x":"1","userId`: "admin"} }, `x":"1","userId`, `QSEoWUser.Attributes["x\":\"1\",\"userId"]`, ErrInvalidClaim, nil},
+		{"attribute name with newline", func(u *QSEoWUser) { u.Attributes = map[string]any{"a\nb": "x"} }, "a\nb", `QSEoWUser.Attributes["a\nb"]`, ErrInvalidClaim, nil},
 		{"attribute nil", func(u *QSEoWUser) { u.Attributes = map[string]any{"dept": nil} }, "dept", `QSEoWUser.Attributes["dept"]`, ErrInvalidClaim, nil},
 		{"attribute map value", func(u *QSEoWUser) { u.Attributes = map[string]any{"dept": map[string]string{}} }, "dept", `QSEoWUser.Attributes["dept"]`, ErrInvalidClaim, nil},
 		{"user ID claim is email and email given", func(u *QSEoWUser) { u.Email = "a@b" }, "email", "QSEoWUser.Email", ErrInvalidClaim, []QSEoWOption{WithUserIDClaim("email")}},

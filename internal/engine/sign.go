@@ -7,6 +7,7 @@ import (
 	"crypto"
 	"fmt"
 	"time"
+	"unicode/utf8"
 
 	"github.com/lestrrat-go/jwx/v2/jwa"
 	"github.com/lestrrat-go/jwx/v2/jws"
@@ -30,6 +31,9 @@ type Claim struct {
 func Sign(alg string, key crypto.Signer, kid string, claims []Claim) ([]byte, error) {
 	tok := jwt.New()
 	for _, c := range claims {
+		if why := CheckClaimName(c.Name); why != "" {
+			return nil, fmt.Errorf("claim name %q %s", c.Name, why)
+		}
 		v := c.Value
 		if t, ok := v.(time.Time); ok {
 			v = t.Truncate(time.Second)
@@ -50,4 +54,19 @@ func Sign(alg string, key crypto.Signer, kid string, claims []Claim) ([]byte, er
 		}
 	}
 	return jwt.Sign(tok, jwt.WithKey(jwa.SignatureAlgorithm(alg), key, jws.WithProtectedHeaders(hdr)))
+}
+
+// CheckClaimName returns why name cannot be a claim name, or "" when it can.
+//
+// jwx v2 writes private claim names into the JSON without escaping them, so
+// a name holding a quote could smuggle in another claim (the name
+// `x":"1","userId` makes a second "userId"). Names with a quote, a backslash
+// or a control character are therefore refused here, before jwx sees them.
+func CheckClaimName(name string) string {
+	for _, r := range name {
+		if r == '"' || r == '\\' || r < 0x20 || r == 0x7f || r == utf8.RuneError {
+			return "contains a quote, a backslash, a control character or invalid UTF-8"
+		}
+	}
+	return ""
 }
