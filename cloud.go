@@ -55,21 +55,11 @@ type CloudUser struct {
 // valid for [DefaultCloudTTL], with nbf [DefaultNotBeforeSkew] before iat.
 // Every problem with the options is reported at once, each naming the
 // option that fixes it.
+//
+// [WithPublicKey] and [WithClockSkew] configure a [CloudVerifier] and are
+// ignored here, so that one set of options serves both.
 func NewCloud(opts ...CloudOption) (*Cloud, error) {
-	cfg := cloudConfig{nbfSkew: DefaultNotBeforeSkew, random: rand.Reader}
-	for _, o := range opts {
-		if o == nil {
-			cfg.fail("NewCloud", "an option is nil")
-			continue
-		}
-		o.applyCloud(&cfg)
-	}
-	if cfg.issuer == "" && !hasOption(cfg.errs, "WithIssuer") {
-		cfg.fail("WithIssuer", "no issuer; give the issuer of the tenant's JWT identity provider")
-	}
-	if cfg.keyID == "" && !hasOption(cfg.errs, "WithKeyID") {
-		cfg.fail("WithKeyID", "no key ID; give the Key ID of the tenant's JWT identity provider")
-	}
+	cfg := newCloudConfig("NewCloud", opts)
 	ttl := cfg.ttl
 	if ttl == 0 {
 		ttl = DefaultCloudTTL
@@ -87,6 +77,27 @@ func NewCloud(opts ...CloudOption) (*Cloud, error) {
 	return &Cloud{cfg: cfg}, nil
 }
 
+// newCloudConfig applies opts over the defaults and checks that the
+// identity provider's issuer and key ID are given; constructor names the
+// function for a nil option.
+func newCloudConfig(constructor string, opts []CloudOption) cloudConfig {
+	cfg := cloudConfig{nbfSkew: DefaultNotBeforeSkew, random: rand.Reader}
+	for _, o := range opts {
+		if o == nil {
+			cfg.fail(constructor, "an option is nil")
+			continue
+		}
+		o.applyCloud(&cfg)
+	}
+	if cfg.issuer == "" && !hasOption(cfg.errs, "WithIssuer") {
+		cfg.fail("WithIssuer", "no issuer; give the issuer of the tenant's JWT identity provider")
+	}
+	if cfg.keyID == "" && !hasOption(cfg.errs, "WithKeyID") {
+		cfg.fail("WithKeyID", "no key ID; give the Key ID of the tenant's JWT identity provider")
+	}
+	return cfg
+}
+
 // Algorithm returns the algorithm the tokens are signed with: RS256.
 func (c *Cloud) Algorithm() Algorithm { return RS256 }
 
@@ -94,8 +105,8 @@ func (c *Cloud) Algorithm() Algorithm { return RS256 }
 // fresh jti. A claim the rules refuse gives a [*ClaimError]; a failing signer
 // an error wrapping [ErrSigner], or ctx's error when ctx ended.
 func (c *Cloud) Sign(ctx context.Context, u CloudUser) (Token, error) {
-	if err := c.check(u); err != nil {
-		return Token{}, err
+	if errs := checkCloudUser(u); len(errs) > 0 {
+		return Token{}, errs[0]
 	}
 	var b [jtiBytes]byte
 	if _, err := io.ReadFull(c.cfg.random, b[:]); err != nil {
@@ -116,9 +127,10 @@ func (c *Cloud) Sign(ctx context.Context, u CloudUser) (Token, error) {
 		{Name: "iat", Value: now},
 		{Name: "nbf", Value: now.Add(-c.cfg.nbfSkew)},
 		{Name: "exp", Value: exp},
+		{Name: "groups", Value: u.Groups},
 	}
-	if len(u.Groups) > 0 {
-		claims = append(claims, engine.Claim{Name: "groups", Value: u.Groups})
+	if len(u.Groups) == 0 {
+		claims = claims[:len(claims)-1] // cut rather than append: no allocation
 	}
 	raw, err := c.cfg.sign(ctx, RS256, c.cfg.keyID, claims)
 	if err != nil {
@@ -127,25 +139,37 @@ func (c *Cloud) Sign(ctx context.Context, u CloudUser) (Token, error) {
 	return Token{Raw: raw, ID: jti, IssuedAt: now, ExpiresAt: exp}, nil
 }
 
-// check applies Qlik Cloud's rules to the user's claims.
-func (c *Cloud) check(u CloudUser) error {
-	required := []struct{ claim, field, value, why string }{
-		{"sub", "CloudUser.Subject", u.Subject, "the user's stable key in your system (never random: a new sub is a new Qlik user)"},
-		{"name", "CloudUser.Name", u.Name, "the user's display name"},
-		{"email", "CloudUser.Email", u.Email, "the user's e-mail address"},
-	}
-	for _, r := range required {
-		switch {
-		case r.value == "":
-			return &ClaimError{Claim: r.claim, Field: r.field, Reason: "is empty; Qlik Cloud requires " + r.why, Err: ErrMissingClaim}
-		case strings.TrimSpace(r.value) != r.value:
-			return &ClaimError{Claim: r.claim, Field: r.field, Reason: "has leading or trailing white space", Err: ErrInvalidClaim}
+// cloudUserClaims are the string claims of a Qlik Cloud user and what Qlik
+// Cloud requires of each.
+var cloudUserClaims = []struct {
+	claim, field, why string
+	value             func(CloudUser) string
+}{
+	{"sub", "CloudUser.Subject", "the user's stable key in your system (never random: a new sub is a new Qlik user)", func(u CloudUser) string { return u.Subject }},
+	{"name", "CloudUser.Name", "the user's display name", func(u CloudUser) string { return u.Name }},
+	{"email", "CloudUser.Email", "the user's e-mail address", func(u CloudUser) string { return u.Email }},
+}
+
+// checkCloudUser applies Qlik Cloud's rules to the user's claims and returns
+// every problem, in claim order: ErrMissingClaim for a claim Qlik Cloud
+// requires, ErrInvalidClaim for a value qsjwt refuses to sign.
+func checkCloudUser(u CloudUser) []*ClaimError {
+	var errs []*ClaimError
+	for _, r := range cloudUserClaims {
+		switch v := r.value(u); {
+		case v == "":
+			errs = append(errs, &ClaimError{Claim: r.claim, Field: r.field, Reason: "is missing or empty; Qlik Cloud requires " + r.why, Err: ErrMissingClaim})
+		case strings.TrimSpace(v) != v:
+			errs = append(errs, &ClaimError{Claim: r.claim, Field: r.field, Reason: "has leading or trailing white space", Err: ErrInvalidClaim})
 		}
 	}
-	if !strings.Contains(u.Email, "@") {
-		return &ClaimError{Claim: "email", Field: "CloudUser.Email", Reason: "is not an e-mail address (no @)", Err: ErrInvalidClaim}
+	if u.Email != "" && !strings.Contains(u.Email, "@") {
+		errs = append(errs, &ClaimError{Claim: "email", Field: "CloudUser.Email", Reason: "is not an e-mail address (no @)", Err: ErrInvalidClaim})
 	}
-	return checkGroups("groups", "CloudUser.Groups", u.Groups)
+	if err := checkGroups("groups", "CloudUser.Groups", u.Groups); err != nil {
+		errs = append(errs, err.(*ClaimError))
+	}
+	return errs
 }
 
 // Format prints the configuration, never key material.

@@ -50,7 +50,20 @@ type QSEoWUser struct {
 // option but [WithSigner] it signs RS256 tokens valid for one hour with the
 // claims userId, userDirectory and group and no audience. Every problem with
 // the options is reported at once, each naming the option that fixes it.
+//
+// [WithPublicKey] and [WithClockSkew] configure a [QSEoWVerifier] and are
+// ignored here, so that one set of options serves both.
 func NewQSEoW(opts ...QSEoWOption) (*QSEoW, error) {
+	cfg := newQSEoWConfig("NewQSEoW", opts)
+	if err := cfg.finish(DefaultQSEoWTTL); err != nil {
+		return nil, err
+	}
+	return &QSEoW{cfg: cfg}, nil
+}
+
+// newQSEoWConfig applies opts over the defaults and checks the rules that
+// span several options; constructor names the function for a nil option.
+func newQSEoWConfig(constructor string, opts []QSEoWOption) qseowConfig {
 	cfg := qseowConfig{
 		alg:          RS256,
 		userIDClaim:  DefaultUserIDClaim,
@@ -59,7 +72,7 @@ func NewQSEoW(opts ...QSEoWOption) (*QSEoW, error) {
 	}
 	for _, o := range opts {
 		if o == nil {
-			cfg.fail("NewQSEoW", "an option is nil")
+			cfg.fail(constructor, "an option is nil")
 			continue
 		}
 		o.applyQSEoW(&cfg)
@@ -76,10 +89,7 @@ func NewQSEoW(opts ...QSEoWOption) (*QSEoW, error) {
 			}
 		}
 	}
-	if err := cfg.finish(DefaultQSEoWTTL); err != nil {
-		return nil, err
-	}
-	return &QSEoW{cfg: cfg}, nil
+	return cfg
 }
 
 // Algorithm returns the algorithm the tokens are signed with.

@@ -20,6 +20,11 @@
 // Sign checks the user's claims against the variant's rules before signing
 // and returns a [*ClaimError] naming the claim and the reason when one is
 // wrong.
+//
+// The verifiers, [NewQSEoWVerifier] and [NewCloudVerifier], take the same
+// options and decide a token from any issuer as Qlik would, returning its
+// claims or a [*VerifyError] that lists every problem; [Decode] shows a token
+// without a key, marked unverified.
 package qsjwt
 
 import (
