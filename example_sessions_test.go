@@ -1,0 +1,93 @@
+package qsjwt_test
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"log"
+	"net/http"
+	"strings"
+
+	"github.com/qsjwt/qsjwt"
+	"github.com/qsjwt/qsjwt/qliktest"
+)
+
+// A Qlik Cloud session for one user: one login, then ordinary HTTP calls.
+// The tenant here is an emulator; give your tenant's URL and leave out
+// WithBaseTransport.
+func ExampleCloudSession() {
+	tenant := qliktest.NewCloud(qliktest.CloudConfig{})
+	defer tenant.Close()
+	signer, err := qsjwt.SignerFromCrypto(tenant.Key) // qsjwt.SignerFromPEMFile("privatekey.pem")
+	if err != nil {
+		log.Fatal(err)
+	}
+	cloud, err := qsjwt.NewCloud(qsjwt.WithSigner(signer), qsjwt.WithIssuer(tenant.Issuer), qsjwt.WithKeyID(tenant.KeyID))
+	if err != nil {
+		log.Fatal(err)
+	}
+	user := qsjwt.CloudUser{Subject: "anna-42", Name: "Anna Andersson", Email: "anna@example.com", EmailVerified: true}
+	session, err := qsjwt.NewCloudSession(tenant.URL, cloud.TokenSource(user), qsjwt.WithBaseTransport(tenant.Client().Transport))
+	if err != nil {
+		log.Fatal(err)
+	}
+	client := session.Client() // keep it for as long as the user works
+
+	resp, err := client.Get(tenant.URL + "/api/v1/users/me") // logs in first
+	if err != nil {
+		log.Fatal(err) // a *qsjwt.QlikError when Qlik refused the login
+	}
+	var me struct{ Subject string }
+	_ = json.NewDecoder(resp.Body).Decode(&me)
+	resp.Body.Close()
+
+	// Not a GET: the session adds the qlik-csrf-token header.
+	resp, err = client.Post(tenant.URL+"/api/v1/spaces", "application/json", strings.NewReader(`{"name":"sales"}`))
+	if err != nil {
+		log.Fatal(err)
+	}
+	resp.Body.Close()
+	fmt.Println(me.Subject, resp.StatusCode, "logins:", tenant.Logins())
+	// Output: anna-42 201 logins: 1
+}
+
+// QSEoW REST calls as one user: a cached token, an xrfkey per request and
+// one proxy session. The server here is an emulator; leave out Base for a
+// real one.
+func ExampleQSEoWTransport() {
+	proxy := qliktest.NewQSEoW(qliktest.QSEoWConfig{Prefix: "jwt"})
+	defer proxy.Close()
+	signer, err := qsjwt.SignerFromCrypto(proxy.Key) // qsjwt.SignerFromPEMFile("privatekey.pem")
+	if err != nil {
+		log.Fatal(err)
+	}
+	q, err := qsjwt.NewQSEoW(qsjwt.WithSigner(signer))
+	if err != nil {
+		log.Fatal(err)
+	}
+	user := qsjwt.QSEoWUser{UserDirectory: "EXAMPLE", UserID: "anna"}
+	transport := &qsjwt.QSEoWTransport{Source: q.TokenSource(user), Base: proxy.Client().Transport}
+	client := &http.Client{Transport: transport}
+
+	for range 3 {
+		resp, err := client.Get(proxy.URL + "/jwt/qrs/about")
+		if err != nil {
+			log.Fatal(err)
+		}
+		if err := qsjwt.CheckResponse(resp); err != nil {
+			log.Fatal(err) // a *qsjwt.QlikError
+		}
+		resp.Body.Close()
+	}
+
+	// The engine WebSocket: the session cookie and its CSRF token.
+	wsURL, header, err := transport.EngineWebSocket(context.Background(), proxy.URL+"/jwt", "my-app-id")
+	if err != nil {
+		log.Fatal(err)
+	}
+	fmt.Println(strings.HasPrefix(wsURL, "wss://"), strings.Contains(wsURL, "/jwt/app/my-app-id?qlik-csrf-token="), header.Get("Authorization") == "")
+	fmt.Println("sessions:", proxy.SessionsOpened())
+	// Output:
+	// true true true
+	// sessions: 1
+}

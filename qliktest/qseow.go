@@ -1,0 +1,390 @@
+package qliktest
+
+import (
+	"crypto/rsa"
+	"crypto/x509"
+	"fmt"
+	"net/http"
+	"strings"
+	"sync"
+	"time"
+)
+
+// Defaults of an emulated QSEoW virtual proxy.
+const (
+	DefaultPrefix             = "jwt"
+	DefaultUserIDClaim        = "userId"
+	DefaultUserDirectoryClaim = "userDirectory"
+	// DefaultMaxSessions is QSEoW's limit of concurrent sessions per user.
+	DefaultMaxSessions = 5
+)
+
+// QSEoWConfig configures [NewQSEoW]. The zero value is a virtual proxy with
+// prefix "jwt", claims userId and userDirectory, no audience, a generated
+// key, TLS and the wall clock.
+type QSEoWConfig struct {
+	// Prefix is the virtual proxy's prefix; "" means [DefaultPrefix].
+	Prefix string
+	// UserIDClaim and UserDirectoryClaim are the "JWT attribute for user ID"
+	// and "for user directory".
+	UserIDClaim, UserDirectoryClaim string
+	// Audience is the "JWT audience"; "" means aud is not checked.
+	Audience string
+	// Certificate is the "JWT certificate". Nil: a key is made (one per
+	// process) and QSEoW.Key holds it for signing tokens.
+	Certificate *x509.Certificate
+	// SessionCookieName is the session cookie's name; "" means
+	// X-Qlik-Session-<prefix>, with -HTTP appended over plain http.
+	SessionCookieName string
+	// SessionTimeout is the session inactivity timeout; 0 means 30 minutes.
+	SessionTimeout time.Duration
+	// MaxSessionsPerUser is the limit of live sessions per user; 0 means 5.
+	MaxSessionsPerUser int
+	// AllowedOrigins are origins besides the server's own that may open the
+	// engine WebSocket and make cross-origin calls (the host allow list).
+	AllowedOrigins []string
+	// Now is the proxy's clock; nil means time.Now.
+	Now func() time.Time
+	// PlainHTTP serves http:// instead of https://.
+	PlainHTTP bool
+}
+
+// QSEoW is an emulated client-managed Qlik Sense server with one virtual
+// proxy using JWT authentication, listening on loopback. Under
+// /<prefix>/ it serves:
+//
+//   - GET qrs/about (the repository's build information), GET qps/csrftoken
+//     (the session's CSRF token in the response header qlik-csrf-token) and
+//     GET qps/user (the session's user). Each needs the xrfkey query
+//     parameter and an X-Qlik-Xrfkey header with the same 16 characters.
+//   - GET app/<appId>: the engine WebSocket upgrade, which needs the session
+//     cookie, ?qlik-csrf-token=, an allowed Origin and no Authorization
+//     header.
+//
+// A request with a live session cookie uses that session. Otherwise an
+// Authorization: Bearer token opens a new session (and sets the cookie),
+// unless the token is refused (wrong alg or signature, a missing, empty or
+// malformed user ID or directory, a wrong or array audience when one is set,
+// an expired or not yet valid token) or the user has MaxSessionsPerUser live
+// sessions (403). Its methods are safe for concurrent use.
+type QSEoW struct {
+	// URL is the server's base URL, e.g. https://127.0.0.1:54321; ProxyURL
+	// is URL/<prefix>, the virtual proxy's.
+	URL, ProxyURL string
+	// Prefix, UserIDClaim, UserDirectoryClaim, Audience and
+	// SessionCookieName are the virtual proxy's settings.
+	Prefix, UserIDClaim, UserDirectoryClaim, Audience, SessionCookieName string
+	// Certificate is the virtual proxy's "JWT certificate".
+	Certificate *x509.Certificate
+	// Key signs tokens the proxy accepts; nil when QSEoWConfig.Certificate
+	// was given.
+	Key *rsa.PrivateKey
+
+	server
+	cfg QSEoWConfig
+
+	mu       sync.Mutex
+	sessions map[string]*qseowSession // by cookie value
+	opened   map[string]int           // sessions opened, by DIRECTORY\user
+	total    int
+	refused  int
+}
+
+type qseowSession struct {
+	user     qpsUser
+	csrf     string
+	lastUsed time.Time
+}
+
+type qpsUser struct {
+	UserDirectory string `json:"userDirectory"`
+	UserID        string `json:"userId"`
+}
+
+func (u qpsUser) key() string { return u.UserDirectory + `\` + u.UserID }
+
+// NewQSEoW starts an emulated virtual proxy. It panics when cfg.Certificate
+// does not hold an RSA key or the server cannot listen. Close it when done.
+func NewQSEoW(cfg QSEoWConfig) *QSEoW {
+	if cfg.Prefix == "" {
+		cfg.Prefix = DefaultPrefix
+	}
+	cfg.Prefix = strings.Trim(cfg.Prefix, "/")
+	if cfg.UserIDClaim == "" {
+		cfg.UserIDClaim = DefaultUserIDClaim
+	}
+	if cfg.UserDirectoryClaim == "" {
+		cfg.UserDirectoryClaim = DefaultUserDirectoryClaim
+	}
+	if cfg.SessionCookieName == "" {
+		cfg.SessionCookieName = "X-Qlik-Session-" + cfg.Prefix
+		if cfg.PlainHTTP {
+			cfg.SessionCookieName += "-HTTP"
+		}
+	}
+	if cfg.SessionTimeout <= 0 {
+		cfg.SessionTimeout = DefaultSessionTimeout
+	}
+	if cfg.MaxSessionsPerUser <= 0 {
+		cfg.MaxSessionsPerUser = DefaultMaxSessions
+	}
+	q := &QSEoW{
+		Prefix: cfg.Prefix, UserIDClaim: cfg.UserIDClaim, UserDirectoryClaim: cfg.UserDirectoryClaim,
+		Audience: cfg.Audience, SessionCookieName: cfg.SessionCookieName,
+		cfg: cfg, sessions: map[string]*qseowSession{}, opened: map[string]int{},
+	}
+	if err := q.setup(cfg.Now, cfg.Certificate, "qliktest QSEoW virtual proxy"); err != nil {
+		panic(err)
+	}
+	q.Certificate, q.Key = q.cert, q.key
+	q.start(http.HandlerFunc(q.serveHTTP), cfg.PlainHTTP)
+	q.URL = q.srv.URL
+	q.ProxyURL = q.URL + "/" + cfg.Prefix
+	return q
+}
+
+// ServerCertificatePEM returns the server's TLS certificate in PEM (nil with
+// PlainHTTP), for programs that take a file of certificates to trust.
+func (q *QSEoW) ServerCertificatePEM() []byte { return q.serverCertificatePEM() }
+
+// Close shuts the server down.
+func (q *QSEoW) Close() { q.srv.Close() }
+
+// Client returns an HTTP client that trusts the server's TLS certificate.
+// Its Transport is a good Base for qsjwt.QSEoWTransport.
+func (q *QSEoW) Client() *http.Client { return q.srv.Client() }
+
+// CertificatePEM returns the "JWT certificate" in PEM.
+func (q *QSEoW) CertificatePEM() []byte { return certificatePEM(q.Certificate) }
+
+// KeyPEM returns Key as PKCS #8 PEM (nil when there is no Key). It is a test
+// key.
+func (q *QSEoW) KeyPEM() []byte { return keyPEM(q.Key) }
+
+// SessionsOpened returns the number of sessions opened, in all or, with
+// users given as DIRECTORY\userId, for those users only.
+func (q *QSEoW) SessionsOpened(users ...string) int {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	if len(users) == 0 {
+		return q.total
+	}
+	n := 0
+	for _, u := range users {
+		n += q.opened[u]
+	}
+	return n
+}
+
+// ActiveSessions returns the number of live sessions, in all or for the
+// user given as DIRECTORY\userId.
+func (q *QSEoW) ActiveSessions(user ...string) int {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	q.expireLocked()
+	n := 0
+	for _, s := range q.sessions {
+		if len(user) == 0 || contains(user, s.user.key()) {
+			n++
+		}
+	}
+	return n
+}
+
+// SessionLimitRefusals returns how many requests were refused because their
+// user already had MaxSessionsPerUser live sessions.
+func (q *QSEoW) SessionLimitRefusals() int {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	return q.refused
+}
+
+// ExpireSessions ends every session, as the inactivity timeout would.
+func (q *QSEoW) ExpireSessions() {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	clear(q.sessions)
+}
+
+func (q *QSEoW) expireLocked() {
+	now := q.now()
+	for id, s := range q.sessions {
+		if now.Sub(s.lastUsed) >= q.cfg.SessionTimeout {
+			delete(q.sessions, id)
+		}
+	}
+}
+
+func (q *QSEoW) originAllowed(r *http.Request, origin string) bool {
+	return sameOrigin(r, origin) || contains(q.cfg.AllowedOrigins, origin)
+}
+
+func (q *QSEoW) serveHTTP(w http.ResponseWriter, r *http.Request) {
+	rest, ok := strings.CutPrefix(r.URL.Path, "/"+q.cfg.Prefix+"/")
+	if !ok {
+		writeError(w, http.StatusNotFound, "QPS-404", "Not Found", fmt.Sprintf("no virtual proxy serves %s; the JWT virtual proxy's prefix is /%s/", r.URL.Path, q.cfg.Prefix))
+		return
+	}
+	if origin := r.Header.Get("Origin"); origin != "" && !sameOrigin(r, origin) {
+		if !q.originAllowed(r, origin) {
+			writeError(w, http.StatusForbidden, "QPS-ORIGIN-1", "Forbidden", fmt.Sprintf("origin %s is not in the virtual proxy's host allow list", origin))
+			return
+		}
+		if cors(w, r, origin) {
+			return
+		}
+	}
+	if appID, ok := strings.CutPrefix(rest, "app/"); ok && appID != "" {
+		q.engine(w, r)
+		return
+	}
+	s := q.authenticate(w, r)
+	if s == nil {
+		return
+	}
+	key := r.URL.Query().Get("xrfkey")
+	if len(key) != 16 || r.Header.Get("X-Qlik-Xrfkey") != key {
+		writeError(w, http.StatusForbidden, "QRS-XRF-1", "Forbidden",
+			"XSRF prevention check failed: send ?xrfkey= and the X-Qlik-Xrfkey header with the same 16 characters")
+		return
+	}
+	if r.Method != http.MethodGet {
+		writeError(w, http.StatusMethodNotAllowed, "HTTP-405", "Method Not Allowed", "use GET")
+		return
+	}
+	switch rest {
+	case "qrs/about":
+		writeJSON(w, http.StatusOK, map[string]any{"buildVersion": "14.254.6", "buildDate": "11/14/2025", "databaseProvider": "Devart.Data.PostgreSql",
+			"nodeType": 1, "sharedPersistence": true, "requiresBootstrap": false, "singleNodeOnly": false, "schemaPath": "About"})
+	case "qps/csrftoken":
+		w.Header().Set("qlik-csrf-token", s.csrf)
+		w.WriteHeader(http.StatusOK)
+	case "qps/user":
+		writeJSON(w, http.StatusOK, s.user)
+	default:
+		writeError(w, http.StatusNotFound, "HTTP-404", "Not Found", r.URL.Path)
+	}
+}
+
+// authenticate returns the request's session: the live one its cookie
+// names, or a new one opened with its Bearer token. Otherwise it answers and
+// returns nil.
+func (q *QSEoW) authenticate(w http.ResponseWriter, r *http.Request) *qseowSession {
+	now := q.now()
+	id := cookieValue(r, q.cfg.SessionCookieName)
+	q.mu.Lock()
+	q.expireLocked()
+	if s := q.sessions[id]; s != nil {
+		s.lastUsed = now
+		q.mu.Unlock()
+		return s
+	}
+	q.mu.Unlock()
+
+	raw, ok := bearer(r)
+	if !ok {
+		writeError(w, http.StatusUnauthorized, "QPS-AUTH-1", "Unauthorized", "no live session cookie and no Authorization: Bearer <jwt> header")
+		return nil
+	}
+	u, p := q.check(raw, now)
+	if p != nil {
+		code := map[kind]string{kindMalformed: "QPS-JWT-1", kindClaims: "QPS-JWT-1", kindSignature: "QPS-JWT-2", kindTime: "QPS-JWT-3", kindIssuer: "QPS-JWT-4"}[p.kind]
+		writeError(w, http.StatusUnauthorized, code, "Unauthorized", p.detail)
+		return nil
+	}
+
+	q.mu.Lock()
+	live := 0
+	for _, s := range q.sessions {
+		if s.user == u {
+			live++
+		}
+	}
+	if live >= q.cfg.MaxSessionsPerUser {
+		q.refused++
+		q.mu.Unlock()
+		writeError(w, http.StatusForbidden, "QPS-SESSION-LIMIT", "Forbidden",
+			fmt.Sprintf("access denied for %s: %d sessions are open; reuse the session cookie", u.key(), live))
+		return nil
+	}
+	id = randomID(24)
+	s := &qseowSession{user: u, csrf: randomID(24), lastUsed: now}
+	q.sessions[id] = s
+	q.opened[u.key()]++
+	q.total++
+	q.mu.Unlock()
+	http.SetCookie(w, &http.Cookie{Name: q.cfg.SessionCookieName, Value: id, Path: "/", HttpOnly: true, Secure: r.TLS != nil})
+	return s
+}
+
+// check applies the virtual proxy's rules to a token.
+func (q *QSEoW) check(raw string, now time.Time) (qpsUser, *problem) {
+	t, p := verify(raw, q.pub, "RS256", "RS384", "RS512")
+	if p != nil {
+		return qpsUser{}, p
+	}
+	var u qpsUser
+	for _, f := range []struct {
+		name string
+		dst  *string
+	}{{q.cfg.UserIDClaim, &u.UserID}, {q.cfg.UserDirectoryClaim, &u.UserDirectory}} {
+		v, p := t.requireString(f.name)
+		if p != nil {
+			return qpsUser{}, p
+		}
+		if strings.TrimSpace(v) != v || strings.Contains(v, `\`) {
+			return qpsUser{}, refuse(kindClaims, "claim %s %q has surrounding white space or a backslash", f.name, v)
+		}
+		*f.dst = v
+	}
+	if q.cfg.Audience != "" {
+		if a, ok := t.claims["aud"]; ok && strings.HasPrefix(strings.TrimSpace(string(a)), "[") {
+			return qpsUser{}, refuse(kindClaims, "claim aud must be the string %q, not an array", q.cfg.Audience)
+		}
+		aud, p := t.requireString("aud")
+		if p != nil {
+			return qpsUser{}, p
+		}
+		if aud != q.cfg.Audience {
+			return qpsUser{}, refuse(kindIssuer, "aud %q is not the virtual proxy's JWT audience", aud)
+		}
+	}
+	exp, hasExp, p := t.date("exp")
+	if p != nil {
+		return qpsUser{}, p
+	}
+	nbf, hasNbf, p := t.date("nbf")
+	if p != nil {
+		return qpsUser{}, p
+	}
+	return u, timeWindow(now, exp, nbf, hasExp, hasNbf, 0)
+}
+
+// engine is the engine WebSocket upgrade at /<prefix>/app/<appId>.
+func (q *QSEoW) engine(w http.ResponseWriter, r *http.Request) {
+	if r.Header.Get("Authorization") != "" {
+		writeError(w, http.StatusBadRequest, "QPS-WS-1", "Bad Request", "the WebSocket upgrade must not carry an Authorization header; use the session cookie")
+		return
+	}
+	if origin := r.Header.Get("Origin"); origin == "" || !q.originAllowed(r, origin) {
+		writeError(w, http.StatusForbidden, "QPS-ORIGIN-1", "Forbidden", fmt.Sprintf("origin %q is not in the virtual proxy's host allow list", origin))
+		return
+	}
+	id := cookieValue(r, q.cfg.SessionCookieName)
+	q.mu.Lock()
+	q.expireLocked()
+	s := q.sessions[id]
+	if s != nil {
+		s.lastUsed = q.now()
+	}
+	q.mu.Unlock()
+	if s == nil {
+		writeError(w, http.StatusUnauthorized, "QPS-AUTH-1", "Unauthorized", "no live session cookie")
+		return
+	}
+	if r.URL.Query().Get("qlik-csrf-token") != s.csrf {
+		writeError(w, http.StatusForbidden, "CSRF-TOKEN-2", "Forbidden", "the engine WebSocket needs ?qlik-csrf-token= from GET /<prefix>/qps/csrftoken")
+		return
+	}
+	upgrade(w, r)
+}
