@@ -1,0 +1,163 @@
+package main
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"strings"
+)
+
+// The command line is read by a small parser over a flag.FlagSet: the
+// FlagSet holds the flags, their types and their help, and parse below walks
+// the arguments itself so that it can do what the Node tool's parser
+// (commander) did and the flag package does not:
+//
+//   - a list flag (--groups g1 "group 2") takes every following argument up
+//     to the next one that starts with "-", and may repeat;
+//   - a boolean flag may be followed by "true" or "false" (--cert-create
+//     true), as well as --flag and --flag=value;
+//   - both --flag and -flag, --flag value and --flag=value;
+//   - a value flag given twice is refused rather than silently overridden.
+
+// errHelp and errVersion stop parsing: the command prints its help or the
+// version and exits 0.
+var (
+	errHelp    = errors.New("help requested")
+	errVersion = errors.New("version requested")
+)
+
+// listValue is a flag.Value collecting every value of a list flag, such as
+// --groups or --claim.
+type listValue []string
+
+func (l *listValue) String() string     { return strings.Join(*l, ",") }
+func (l *listValue) Set(v string) error { *l = append(*l, v); return nil }
+
+// isList marks listValue for parse.
+func (l *listValue) isList() {}
+
+type lister interface{ isList() }
+
+// newFlagSet returns a FlagSet that never prints and never exits.
+func newFlagSet(name string) *flag.FlagSet {
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	fs.SetOutput(io.Discard)
+	fs.Usage = func() {}
+	return fs
+}
+
+// parse sets fs's flags from args (the arguments after the command name). It
+// returns errHelp or errVersion when asked for, or a usage error naming the
+// flag that is wrong. No command takes positional arguments.
+func parse(fs *flag.FlagSet, args []string) error {
+	seen := map[string]bool{}
+	for i := 0; i < len(args); i++ {
+		arg := args[i]
+		if arg == "--" {
+			if i+1 < len(args) {
+				return usagef("--help", "unexpected argument %q after --; %s takes only flags", args[i+1], fs.Name())
+			}
+			return nil
+		}
+		if len(arg) < 2 || arg[0] != '-' {
+			return usagef("--help", "unexpected argument %q; %s takes only flags (quote a value with spaces)", arg, fs.Name())
+		}
+		name, value, hasValue := strings.Cut(strings.TrimPrefix(arg[1:], "-"), "=")
+		switch name {
+		case "help", "h":
+			return errHelp
+		case "version":
+			return errVersion
+		}
+		f := fs.Lookup(name)
+		if f == nil || name == "" {
+			return usagef("--help", "unknown flag %q for %s", "--"+name, fs.Name())
+		}
+		flagName := "--" + name
+		_, isList := f.Value.(lister)
+		if seen[name] && !isList {
+			return usagef(flagName, "%s is given twice; give it once", flagName)
+		}
+		seen[name] = true
+
+		var values []string
+		switch {
+		case hasValue:
+			values = []string{value}
+		case isBool(f):
+			values = []string{"true"}
+			if i+1 < len(args) && (args[i+1] == "true" || args[i+1] == "false") {
+				values[0] = args[i+1]
+				i++
+			}
+		case isList:
+			for i+1 < len(args) && !strings.HasPrefix(args[i+1], "-") {
+				values = append(values, args[i+1])
+				i++
+			}
+			if len(values) == 0 {
+				return usagef(flagName, "%s needs at least one value", flagName)
+			}
+		default:
+			if i+1 >= len(args) || isFlag(fs, args[i+1]) {
+				return usagef(flagName, "%s needs a value", flagName)
+			}
+			values = []string{args[i+1]}
+			i++
+		}
+		for _, v := range values {
+			if err := fs.Set(name, v); err != nil {
+				return usagef(flagName, "%s %q: %v", flagName, v, err)
+			}
+		}
+	}
+	return nil
+}
+
+// isBool reports whether f is a boolean flag, which needs no value.
+func isBool(f *flag.Flag) bool {
+	b, ok := f.Value.(interface{ IsBoolFlag() bool })
+	return ok && b.IsBoolFlag()
+}
+
+// isFlag reports whether arg names a flag of fs (or help), so that a missing
+// value is reported instead of taking the next flag as the value.
+func isFlag(fs *flag.FlagSet, arg string) bool {
+	if !strings.HasPrefix(arg, "--") {
+		return false
+	}
+	name, _, _ := strings.Cut(arg[2:], "=")
+	return fs.Lookup(name) != nil || name == "help" || name == "version"
+}
+
+// given reports whether the flag name was set on the command line.
+func given(fs *flag.FlagSet, name string) bool {
+	found := false
+	fs.Visit(func(f *flag.Flag) { found = found || f.Name == name })
+	return found
+}
+
+// usage prints fs's flags, one per line with its help, as a command's --help.
+func printFlags(w io.Writer, fs *flag.FlagSet) {
+	fs.VisitAll(func(f *flag.Flag) {
+		arg, help := flag.UnquoteUsage(f)
+		switch {
+		case isBool(f):
+			arg = ""
+		case arg == "value":
+			arg = "V"
+		}
+		if _, ok := f.Value.(lister); ok {
+			arg += "..."
+		}
+		left := "--" + f.Name
+		if arg != "" {
+			left += " " + arg
+		}
+		if f.DefValue != "" && f.DefValue != "false" && !isBool(f) {
+			help += fmt.Sprintf(" (default %s)", f.DefValue)
+		}
+		fmt.Fprintf(w, "  %-30s %s\n", left, help)
+	})
+}

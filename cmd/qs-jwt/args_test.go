@@ -1,0 +1,112 @@
+package main
+
+import (
+	"errors"
+	"flag"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+// testFlags is a command with one flag of each kind.
+type testFlags struct {
+	name   string
+	force  bool
+	groups listValue
+	days   int
+}
+
+func newTestFlags() (*flag.FlagSet, *testFlags) {
+	fs := newFlagSet("cmd")
+	f := &testFlags{}
+	fs.StringVar(&f.name, "userid", "", "")
+	fs.BoolVar(&f.force, "cert-create", false, "")
+	fs.Var(&f.groups, "groups", "")
+	fs.IntVar(&f.days, "days", 1, "")
+	return fs, f
+}
+
+func TestParse(t *testing.T) {
+	tests := []struct {
+		name   string
+		args   []string
+		want   testFlags
+		errMsg string // part of the usage error; "" for success
+		flag   string // the flag the error names
+	}{
+		{"nothing", nil, testFlags{days: 1}, "", ""},
+		{"--flag value", []string{"--userid", "anna"}, testFlags{name: "anna", days: 1}, "", ""},
+		{"--flag=value", []string{"--userid=anna"}, testFlags{name: "anna", days: 1}, "", ""},
+		{"-flag value", []string{"-userid", "anna"}, testFlags{name: "anna", days: 1}, "", ""},
+		{"value with =", []string{"--userid", "a=b"}, testFlags{name: "a=b", days: 1}, "", ""},
+		{"empty value", []string{"--userid="}, testFlags{days: 1}, "", ""},
+		{"value starting with -", []string{"--days", "-5"}, testFlags{days: -5}, "", ""},
+		{"groups take several values", []string{"--groups", "g1", "group 2", "--userid", "u"},
+			testFlags{name: "u", groups: listValue{"g1", "group 2"}, days: 1}, "", ""},
+		{"groups repeat", []string{"--groups", "a", "--userid", "u", "--groups", "b", "c"},
+			testFlags{name: "u", groups: listValue{"a", "b", "c"}, days: 1}, "", ""},
+		{"groups=value takes one", []string{"--groups=a", "--groups", "b"}, testFlags{groups: listValue{"a", "b"}, days: 1}, "", ""},
+		{"groups at the end", []string{"--userid", "u", "--groups", "x"}, testFlags{name: "u", groups: listValue{"x"}, days: 1}, "", ""},
+		{"bool bare", []string{"--cert-create"}, testFlags{force: true, days: 1}, "", ""},
+		{"bool true", []string{"--cert-create", "true", "--userid", "u"}, testFlags{force: true, name: "u", days: 1}, "", ""},
+		{"bool false", []string{"--cert-create", "false"}, testFlags{days: 1}, "", ""},
+		{"bool =false", []string{"--cert-create=false"}, testFlags{days: 1}, "", ""},
+		{"-- ends flags", []string{"--userid", "u", "--"}, testFlags{name: "u", days: 1}, "", ""},
+
+		{"unknown flag", []string{"--nope"}, testFlags{}, `unknown flag "--nope" for cmd`, "--help"},
+		{"empty flag name", []string{"--=x"}, testFlags{}, `unknown flag "--"`, "--help"},
+		{"positional", []string{"anna"}, testFlags{}, `unexpected argument "anna"`, "--help"},
+		{"single dash", []string{"-"}, testFlags{}, `unexpected argument "-"`, "--help"},
+		{"after --", []string{"--", "x"}, testFlags{}, `unexpected argument "x" after --`, "--help"},
+		{"missing value", []string{"--userid"}, testFlags{}, "--userid needs a value", "--userid"},
+		{"flag as value", []string{"--userid", "--days", "3"}, testFlags{}, "--userid needs a value", "--userid"},
+		{"groups without value", []string{"--groups", "--userid", "u"}, testFlags{}, "--groups needs at least one value", "--groups"},
+		{"given twice", []string{"--userid", "a", "--userid", "b"}, testFlags{}, "--userid is given twice", "--userid"},
+		{"bad int", []string{"--days", "many"}, testFlags{}, `--days "many"`, "--days"},
+		{"bad bool", []string{"--cert-create=maybe"}, testFlags{}, `--cert-create "maybe"`, "--cert-create"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			fs, got := newTestFlags()
+			err := parse(fs, tc.args)
+			if tc.errMsg == "" {
+				require.NoError(t, err)
+				assert.Equal(t, tc.want, *got)
+				return
+			}
+			var ce *cliError
+			require.True(t, errors.As(err, &ce), "a usage error: %v", err)
+			assert.Equal(t, exitUsage, ce.code)
+			assert.Contains(t, ce.msg, tc.errMsg)
+			assert.Equal(t, tc.flag, ce.flag)
+		})
+	}
+}
+
+func TestParseHelpAndVersion(t *testing.T) {
+	for _, args := range [][]string{{"--help"}, {"-h"}, {"--userid", "u", "-help"}} {
+		fs, _ := newTestFlags()
+		assert.ErrorIs(t, parse(fs, args), errHelp, "%v", args)
+	}
+	fs, _ := newTestFlags()
+	assert.ErrorIs(t, parse(fs, []string{"--version"}), errVersion)
+}
+
+func TestParseClaims(t *testing.T) {
+	got, err := parseClaims([]string{"dept=Sales", "role=a", "empty=", "role=b", "eq=x=y"})
+	require.NoError(t, err)
+	assert.Equal(t, map[string]any{"dept": "Sales", "role": []string{"a", "b"}, "empty": "", "eq": "x=y"}, got)
+
+	got, err = parseClaims(nil)
+	require.NoError(t, err)
+	assert.Nil(t, got)
+
+	for _, bad := range []string{"noequals", "=value"} {
+		_, err := parseClaims([]string{bad})
+		var ce *cliError
+		require.True(t, errors.As(err, &ce), bad)
+		assert.Equal(t, "--claim", ce.flag)
+		assert.Equal(t, exitUsage, ce.code)
+	}
+}

@@ -1,0 +1,354 @@
+package main
+
+import (
+	"bytes"
+	"crypto"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"maps"
+	"slices"
+	"strings"
+
+	"github.com/qsjwt/qsjwt"
+)
+
+// verifierFlags maps the verifier's options, as its errors and problems name
+// them, to decode's flags.
+var verifierFlags = map[string]string{
+	"WithKeyID":              "--keyid",
+	"WithIssuer":             "--expected-issuer",
+	"WithAudience":           "--expected-audience",
+	"WithUserIDClaim":        "--userid-claim",
+	"WithUserDirectoryClaim": "--userdir-claim",
+	"WithGroupsClaim":        "--groups-claim",
+	"WithPublicKey":          "--cert-publickey-file",
+}
+
+// problemFlags maps a problem's claim to the decode flag that changes the
+// check. Any other problem is the token's own: fixed where it is made, and
+// reported with the flag that gave the token.
+var problemFlags = map[string]string{
+	"header.kid": "--keyid",
+	"iss":        "--expected-issuer",
+	"signature":  "--cert-publickey-file",
+}
+
+// optionNames rewrites the verifier's option names into decode's flags.
+func optionNames() *strings.Replacer {
+	var pairs []string
+	for o, f := range verifierFlags {
+		pairs = append(pairs, o, f)
+	}
+	return strings.NewReplacer(pairs...)
+}
+
+func runDecode(e *env, args []string) error {
+	fs := newFlagSet("decode")
+	var (
+		jwt, jwtFile, keyFile, keyText, variant string
+		audience, issuer, keyid                 string
+		userIDClaim, userDirClaim, groupsClaim  string
+		asJSON                                  bool
+	)
+	fs.StringVar(&jwt, "jwt", "", "the `token`")
+	fs.StringVar(&jwtFile, "jwt-file", "", "`file` holding the token; - reads stdin")
+	fs.StringVar(&keyFile, "cert-publickey-file", "", "certificate or public key `file` (PEM, or a JWK) to verify with; - reads stdin")
+	fs.StringVar(&keyText, "cert-publickey", "", "the certificate or public key itself (PEM)")
+	fs.Var(&choiceValue{v: &variant, choices: []string{"qseow", "cloud"}}, "variant",
+		"which Qlik checks the token: qseow or cloud (default: worked out from the token's aud)")
+	fs.StringVar(&audience, "expected-audience", "", "qseow: the virtual proxy's JWT `audience`; aud must equal it")
+	fs.StringVar(&issuer, "expected-issuer", "", "cloud: the identity provider's `issuer`; iss must equal it (default: not checked)")
+	fs.StringVar(&keyid, "keyid", "", "cloud: the identity provider's key `ID`; kid must equal it (default: not checked)")
+	fs.StringVar(&userIDClaim, "userid-claim", qsjwt.DefaultUserIDClaim, "qseow: `claim` name of the user ID")
+	fs.StringVar(&userDirClaim, "userdir-claim", qsjwt.DefaultUserDirectoryClaim, "qseow: `claim` name of the user directory")
+	fs.StringVar(&groupsClaim, "groups-claim", qsjwt.DefaultGroupsClaim, "qseow: `claim` name of the groups")
+	fs.BoolVar(&asJSON, "json", false, "print JSON instead of text")
+	if err := e.parse(fs, args, "decode (--jwt T | --jwt-file F) [--cert-publickey-file F [--variant qseow|cloud] ...] [--json]",
+		"Prints a token's header and claims, with iat, nbf and exp as dates. With a key it verifies the\n"+
+			"signature and applies every rule of Qlik's (--variant, or the variant the token's aud names),\n"+
+			"lists each problem on stderr, and exits 1 when Qlik would refuse the token."); err != nil {
+		return err
+	}
+
+	// The command line.
+	tokenFlag := "--jwt"
+	switch {
+	case given(fs, "jwt") && given(fs, "jwt-file"):
+		return usagef("--jwt", "--jwt and --jwt-file both give the token; give one")
+	case given(fs, "jwt-file"):
+		tokenFlag = "--jwt-file"
+	case !given(fs, "jwt"):
+		return usagef("--jwt", "decode needs the token: --jwt T, --jwt-file F or --jwt-file - (stdin)")
+	}
+	keyFlag := "--cert-publickey-file"
+	hasKey := given(fs, "cert-publickey-file") || given(fs, "cert-publickey")
+	qseowOnly := given(fs, "expected-audience") || given(fs, "userid-claim") || given(fs, "userdir-claim") || given(fs, "groups-claim")
+	cloudOnly := given(fs, "expected-issuer") || given(fs, "keyid")
+	switch {
+	case given(fs, "cert-publickey-file") && given(fs, "cert-publickey"):
+		return usagef("--cert-publickey-file", "--cert-publickey-file and --cert-publickey both give the key; give one")
+	case given(fs, "cert-publickey"):
+		keyFlag = "--cert-publickey"
+	case jwtFile == "-" && keyFile == "-":
+		return usagef("--cert-publickey-file", "the token and the key cannot both come from stdin")
+	}
+	switch {
+	case !hasKey && (variant != "" || qseowOnly || cloudOnly):
+		return usagef("--cert-publickey-file", "checking a token against Qlik's rules needs the certificate or public key to verify it with")
+	case qseowOnly && cloudOnly, variant == "cloud" && qseowOnly, variant == "qseow" && cloudOnly:
+		return usagef("--variant", "the flags given are for both variants; --expected-audience and the claim flags are for qseow, --expected-issuer and --keyid for cloud")
+	case variant == "" && qseowOnly:
+		variant = "qseow"
+	case variant == "" && cloudOnly:
+		variant = "cloud"
+	}
+
+	// The token, decoded without a key.
+	token := jwt
+	if tokenFlag == "--jwt-file" {
+		data, err := e.readInput(tokenFlag, jwtFile)
+		if err != nil {
+			return err
+		}
+		token = string(data)
+	}
+	d, err := qsjwt.Decode(token)
+	if err != nil {
+		return failf(tokenFlag, "%s", trimLib(err.Error()))
+	}
+	if !hasKey {
+		return e.printDecoded(d, asJSON, result{})
+	}
+
+	// The key, and the verifier of the variant.
+	var pub crypto.PublicKey
+	data := []byte(keyText)
+	if keyFlag == "--cert-publickey-file" {
+		if data, err = e.readInput(keyFlag, keyFile); err != nil {
+			return err
+		}
+	}
+	if t := bytes.TrimSpace(data); len(t) > 0 && t[0] == '{' {
+		pub, err = qsjwt.ParseJWK(t)
+	} else {
+		pub, err = qsjwt.ParsePublicKey(data)
+	}
+	if err != nil {
+		return libError(err, keyFlag, nil)
+	}
+	var claims map[string]json.RawMessage
+	_ = json.Unmarshal(d.Claims, &claims) // Decode checked that it is an object
+	if variant == "" {
+		variant = "qseow"
+		var auds []string
+		if aud, ok := jsonString(claims["aud"]); ok {
+			auds = []string{aud}
+		} else {
+			_ = json.Unmarshal(claims["aud"], &auds) // an array, as some tools write it
+		}
+		if slices.Contains(auds, qsjwt.CloudAudience) {
+			variant = "cloud"
+		}
+		e.infof("Checking the token as a %s token (from its aud); give --variant to choose.", variantName(variant))
+	}
+	common := []qsjwt.Option{qsjwt.WithPublicKey(pub), qsjwt.WithClock(clock)}
+	var verr error
+	switch variant {
+	case "qseow":
+		opts := []qsjwt.QSEoWOption{qsjwt.WithUserIDClaim(userIDClaim), qsjwt.WithUserDirectoryClaim(userDirClaim), qsjwt.WithGroupsClaim(groupsClaim)}
+		if given(fs, "expected-audience") {
+			opts = append(opts, qsjwt.WithAudience(audience))
+		}
+		for _, o := range common {
+			opts = append(opts, o)
+		}
+		v, err := qsjwt.NewQSEoWVerifier(opts...)
+		if err != nil {
+			return verifierError(err, keyFlag)
+		}
+		var cl *qsjwt.QSEoWClaims
+		if cl, verr = v.Verify(token); cl != nil {
+			return e.printDecoded(d, asJSON, result{variant: variant, verified: true, warnings: cl.Warnings, tokenFlag: tokenFlag})
+		}
+	case "cloud":
+		// Without --expected-issuer or --keyid the token's own value is
+		// taken: everything else is checked, and the user is told.
+		for _, x := range []struct {
+			flag, claim string
+			value       *string
+			raw         json.RawMessage
+		}{{"--expected-issuer", "iss", &issuer, claims["iss"]}, {"--keyid", "kid", &keyid, headerField(d, "kid")}} {
+			if given(fs, strings.TrimPrefix(x.flag, "--")) {
+				continue
+			}
+			s, ok := jsonString(x.raw)
+			if !ok || s == "" {
+				s = "(not given: " + x.flag + ")"
+			}
+			*x.value = s
+			e.warnf("%s is not checked against an expected value; give %s", x.claim, x.flag)
+		}
+		opts := []qsjwt.CloudOption{qsjwt.WithIssuer(issuer), qsjwt.WithKeyID(keyid)}
+		for _, o := range common {
+			opts = append(opts, o)
+		}
+		v, err := qsjwt.NewCloudVerifier(opts...)
+		if err != nil {
+			return verifierError(err, keyFlag)
+		}
+		var cl *qsjwt.CloudClaims
+		if cl, verr = v.Verify(token); cl != nil {
+			return e.printDecoded(d, asJSON, result{variant: variant, verified: true, warnings: cl.Warnings, tokenFlag: tokenFlag})
+		}
+	}
+	var ve *qsjwt.VerifyError
+	if !errors.As(verr, &ve) {
+		return failf(tokenFlag, "%s", trimLib(verr.Error()))
+	}
+	return e.printDecoded(d, asJSON, result{variant: variant, verified: ve.SignatureVerified, refused: ve, tokenFlag: tokenFlag})
+}
+
+// result is what verification found, for printDecoded.
+type result struct {
+	variant   string // "" when not verified: no key was given
+	verified  bool   // the signature verified
+	warnings  []qsjwt.Problem
+	refused   *qsjwt.VerifyError
+	tokenFlag string
+}
+
+// printDecoded prints the decoded token on stdout and, on stderr, one line
+// per problem; it returns an error (exit 1) when Qlik would refuse the token.
+func (e *env) printDecoded(d *qsjwt.Decoded, asJSON bool, r result) error {
+	problems := r.warnings
+	if r.refused != nil {
+		problems = r.refused.Problems
+	}
+	if asJSON {
+		var out map[string]json.RawMessage
+		raw, err := json.Marshal(d)
+		if err == nil {
+			err = json.Unmarshal(raw, &out)
+		}
+		if err != nil {
+			return failf(r.tokenFlag, "encoding the JSON: %v", err)
+		}
+		out["unverified"] = jsonValue(!r.verified)
+		if r.variant != "" {
+			out["variant"] = jsonValue(r.variant)
+			out["accepted"] = jsonValue(r.refused == nil)
+			out["problems"] = jsonValue(append([]qsjwt.Problem{}, problems...))
+		}
+		body, _ := json.MarshalIndent(orderedJSON(out), "", "  ")
+		fmt.Fprintf(e.stdout, "%s\n", body)
+	} else {
+		text := d.String()
+		if r.verified { // drop the library's "UNVERIFIED" first line
+			_, text, _ = strings.Cut(text, "\n")
+			text = "signature: verified with the given key\n" + text
+		}
+		fmt.Fprint(e.stdout, text)
+		switch {
+		case r.variant == "":
+			fmt.Fprintln(e.stdout, "verdict:   not checked; give --cert-publickey-file (and --variant) to check it as Qlik would")
+		case r.refused == nil:
+			fmt.Fprintf(e.stdout, "verdict:   %s would accept this token\n", variantName(r.variant))
+		default:
+			fmt.Fprintf(e.stdout, "verdict:   %s would refuse this token (problems on stderr)\n", variantName(r.variant))
+		}
+	}
+	rename := optionNames()
+	var errs []error
+	for _, p := range problems {
+		flag, ok := problemFlags[p.Claim]
+		if !ok {
+			flag = r.tokenFlag
+		}
+		rule := strings.ReplaceAll(rename.Replace(p.Rule), " ("+flag+")", "") // the line ends with it
+		msg := fmt.Sprintf("%s: %s", p.Claim, rule)
+		if p.Warning {
+			e.warnf("%s (%s)", msg, flag)
+			continue
+		}
+		errs = append(errs, failf(flag, "%s", msg))
+	}
+	return errors.Join(errs...)
+}
+
+// verifierError maps the verifier's option errors to decode's flags.
+func verifierError(err error, keyFlag string) error {
+	var out []error
+	for _, e := range flatten(err) {
+		flag := keyFlag
+		msg := trimLib(e.Error())
+		var oe *qsjwt.OptionError
+		if errors.As(e, &oe) {
+			if f, ok := verifierFlags[oe.Option]; ok && oe.Option != "WithPublicKey" {
+				flag = f
+			}
+			msg = oe.Reason
+		}
+		out = append(out, failf(flag, "%s", optionNames().Replace(msg)))
+	}
+	return errors.Join(out...)
+}
+
+func variantName(v string) string {
+	if v == "cloud" {
+		return "Qlik Cloud"
+	}
+	return "QSEoW"
+}
+
+// headerField returns the raw JSON of a header field, nil when absent.
+func headerField(d *qsjwt.Decoded, name string) json.RawMessage {
+	var h map[string]json.RawMessage
+	_ = json.Unmarshal(d.Header, &h)
+	return h[name]
+}
+
+// jsonString reads raw as a JSON string.
+func jsonString(raw json.RawMessage) (string, bool) {
+	var s string
+	if raw == nil || json.Unmarshal(raw, &s) != nil {
+		return "", false
+	}
+	return s, true
+}
+
+func jsonValue(v any) json.RawMessage {
+	b, _ := json.Marshal(v)
+	return b
+}
+
+// orderedJSON keeps decode's JSON keys in a fixed, readable order.
+type orderedJSON map[string]json.RawMessage
+
+func (o orderedJSON) MarshalJSON() ([]byte, error) {
+	var b bytes.Buffer
+	b.WriteByte('{')
+	keys := []string{"variant", "accepted", "unverified", "problems", "header", "claims", "dates"}
+	for _, k := range slices.Sorted(maps.Keys(o)) {
+		if !slices.Contains(keys, k) {
+			keys = append(keys, k)
+		}
+	}
+	n := 0
+	for _, k := range keys {
+		v, ok := o[k]
+		if !ok {
+			continue
+		}
+		if n > 0 {
+			b.WriteByte(',')
+		}
+		n++
+		key, _ := json.Marshal(k)
+		b.Write(key)
+		b.WriteByte(':')
+		b.Write(v)
+	}
+	b.WriteByte('}')
+	return b.Bytes(), nil
+}

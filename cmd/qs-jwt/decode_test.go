@@ -1,0 +1,213 @@
+package main
+
+import (
+	"encoding/base64"
+	"encoding/json"
+	"math/big"
+	"os"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+// The tokens in testdata were made with openssl alone for the tests' clock.
+var (
+	cloudJWT     = fixture("test-only-cloud-openssl.jwt")       // a good Qlik Cloud token: iss tenant.eu.qlikcloud.com, kid kid-1
+	otherToolJWT = fixture("test-only-cloud-othertool.jwt")     // the mistakes other tools make
+	qseowJWT     = fixture("test-only-qseow-openssl-rs512.jwt") // claims user and directory, aud qlik-sense
+	cloudIdP     = []string{"--expected-issuer", "tenant.eu.qlikcloud.com", "--keyid", "kid-1"}
+)
+
+func TestDecodeWithoutKey(t *testing.T) {
+	raw := strings.TrimSpace(readFixture(t, "test-only-cloud-openssl.jwt"))
+	for name, o := range map[string]struct {
+		opts runOpts
+		args []string
+	}{
+		"--jwt":        {runOpts{}, []string{"--jwt", raw}},
+		"--jwt-file":   {runOpts{}, []string{"--jwt-file", cloudJWT}},
+		"--jwt-file -": {runOpts{stdin: raw + "\n"}, []string{"--jwt-file", "-"}},
+	} {
+		t.Run(name, func(t *testing.T) {
+			r := qs(t, o.opts, append([]string{"decode"}, o.args...)...)
+			require.Equal(t, 0, r.code, r.stderr)
+			assert.Empty(t, r.stderr)
+			for _, want := range []string{"UNVERIFIED", `kid  "kid-1"`, `sub             "anna-42"`,
+				"exp             1795953900  (2026-11-29T12:05:00Z)", "email_verified  true", "verdict:   not checked"} {
+				assert.Contains(t, r.stdout, want)
+			}
+		})
+	}
+
+	r := qsArgs(t, "decode", "--jwt-file", cloudJWT, "--json")
+	require.Equal(t, 0, r.code, r.stderr)
+	var out map[string]json.RawMessage
+	require.NoError(t, json.Unmarshal([]byte(r.stdout), &out))
+	assert.Equal(t, "true", string(out["unverified"]))
+	var claims, dates map[string]any
+	require.NoError(t, json.Unmarshal(out["claims"], &claims))
+	require.NoError(t, json.Unmarshal(out["dates"], &dates))
+	assert.Equal(t, "anna-42", claims["sub"])
+	assert.Equal(t, true, claims["email_verified"])
+	assert.Equal(t, "2026-11-29T12:05:00Z", dates["exp"])
+	assert.NotContains(t, out, "variant")
+	assert.NotContains(t, out, "accepted")
+}
+
+func TestDecodeVerify(t *testing.T) {
+	jwk := func() string {
+		pub := certKey(t, certPath)
+		b64 := base64.RawURLEncoding.EncodeToString
+		return `{"kty":"RSA","n":"` + b64(pub.N.Bytes()) + `","e":"` + b64(big.NewInt(int64(pub.E)).Bytes()) + `"}`
+	}()
+	jwkFile := t.TempDir() + "/key.jwk"
+	require.NoError(t, os.WriteFile(jwkFile, []byte(jwk), 0o600))
+	tests := []struct {
+		name   string
+		opts   runOpts
+		args   []string
+		stdout []string
+		stderr []string
+	}{
+		{"cloud", runOpts{}, append([]string{"--jwt-file", cloudJWT, "--cert-publickey-file", certPath, "--variant", "cloud"}, cloudIdP...),
+			[]string{"signature: verified with the given key", "verdict:   Qlik Cloud would accept this token"}, nil},
+		{"cloud worked out from the flags", runOpts{}, append([]string{"--jwt-file", cloudJWT, "--cert-publickey-file", certPath}, cloudIdP...),
+			[]string{"Qlik Cloud would accept"}, nil},
+		{"cloud worked out from aud", runOpts{}, []string{"--jwt-file", cloudJWT, "--cert-publickey-file", certPath},
+			[]string{"Qlik Cloud would accept"}, []string{"as a Qlik Cloud token (from its aud)", "iss is not checked", "give --keyid"}},
+		{"public key PEM", runOpts{}, append([]string{"--jwt-file", cloudJWT, "--cert-publickey-file", fixture("test-only-rsa2048-public.pem")}, cloudIdP...),
+			[]string{"would accept"}, nil},
+		{"key as text", runOpts{}, append([]string{"--jwt-file", cloudJWT, "--cert-publickey", readFixture(t, "test-only-rsa2048.cer")}, cloudIdP...),
+			[]string{"would accept"}, nil},
+		{"key on stdin", runOpts{stdin: readFixture(t, "test-only-rsa2048.cer")}, append([]string{"--jwt-file", cloudJWT, "--cert-publickey-file", "-"}, cloudIdP...),
+			[]string{"would accept"}, nil},
+		{"JWK", runOpts{}, append([]string{"--jwt-file", cloudJWT, "--cert-publickey-file", jwkFile}, cloudIdP...),
+			[]string{"would accept"}, nil},
+		{"qseow", runOpts{}, []string{"--jwt-file", qseowJWT, "--cert-publickey-file", certPath, "--variant", "qseow",
+			"--userid-claim", "user", "--userdir-claim", "directory", "--expected-audience", "qlik-sense"},
+			[]string{"QSEoW would accept", `user       "anna"`}, nil},
+		{"qseow worked out from the flags", runOpts{}, []string{"--jwt-file", qseowJWT, "--cert-publickey-file", certPath,
+			"--userid-claim", "user", "--userdir-claim", "directory"}, []string{"QSEoW would accept"}, nil},
+		{"json", runOpts{}, append([]string{"--jwt-file", cloudJWT, "--cert-publickey-file", certPath, "--json"}, cloudIdP...),
+			[]string{`"variant": "cloud"`, `"accepted": true`, `"unverified": false`, `"problems": []`}, nil},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			r := qs(t, tc.opts, append([]string{"decode"}, tc.args...)...)
+			require.Equal(t, 0, r.code, r.stderr)
+			for _, want := range tc.stdout {
+				assert.Contains(t, r.stdout, want)
+			}
+			for _, want := range tc.stderr {
+				assert.Contains(t, r.stderr, want)
+			}
+			if tc.stderr == nil {
+				assert.Empty(t, r.stderr)
+			}
+		})
+	}
+}
+
+func TestDecodeRefused(t *testing.T) {
+	good := strings.TrimSpace(readFixture(t, "test-only-cloud-openssl.jwt"))
+	parts := strings.Split(good, ".")
+	tampered := parts[0] + "." + base64.RawURLEncoding.EncodeToString([]byte(`{"sub":"admin"}`)) + "." + parts[2]
+	expired := signStdlib(t, `{"alg":"RS256","kid":"kid-1","typ":"JWT"}`,
+		`{"iss":"tenant.eu.qlikcloud.com","aud":"qlik.api/login/jwt-session","sub":"a","subType":"user","name":"N","email":"n@example.com","email_verified":true,"jti":"j","iat":1795950000,"nbf":1795950000,"exp":1795950300}`)
+	key := []string{"--cert-publickey-file", certPath}
+
+	tests := []struct {
+		name  string
+		args  []string
+		lines []string // error lines expected on stderr, each whole
+	}{
+		{"other tool's token", append(append([]string{"--jwt-file", otherToolJWT}, key...), cloudIdP...), []string{
+			`qs-jwt: aud: is an array ["qlik.api/login/jwt-session"], not a string; Qlik Cloud needs the plain string "qlik.api/login/jwt-session" (--jwt-file)`,
+			`qs-jwt: email_verified: is the string "true"; Qlik Cloud needs the JSON boolean true or false, not a string (--jwt-file)`,
+			`qs-jwt: jti: is missing; Qlik Cloud needs a unique ID per token (and refuses one it has seen) (--jwt-file)`,
+			`qs-jwt: nbf: is missing; Qlik Cloud refuses a token without it (INTERNAL-TOKEN-1 Missing required claim: nbf) (--jwt-file)`,
+			`qs-jwt: exp: exp - iat is 31536000 s (365 days); Qlik Cloud allows at most 3600 s (--jwt-file)`,
+			`qs-jwt: warning: group: is ignored: Qlik Cloud reads "groups" (plural), so the user gets none of these groups; rename the claim (--jwt-file)`,
+		}},
+		{"wrong issuer and key ID", append([]string{"--jwt-file", cloudJWT, "--expected-issuer", "other", "--keyid", "kid-2"}, key...), []string{
+			`qs-jwt: header.kid: is "kid-1"; the identity provider's Key ID is "kid-2" (--keyid)`,
+			`qs-jwt: iss: is "tenant.eu.qlikcloud.com"; the identity provider's issuer is "other", and they must match exactly (--expected-issuer)`,
+		}},
+		{"tampered", append([]string{"--jwt", tampered, "--variant", "cloud"}, append(key, cloudIdP...)...), []string{
+			"qs-jwt: signature: does not verify with the given key (RSA-2048): the token was changed after it was signed, or signed with another key (--cert-publickey-file)",
+		}},
+		{"expired", append([]string{"--jwt", expired}, append(key, cloudIdP...)...), []string{
+			"qs-jwt: exp: expired at 2026-11-29T11:05:00Z; now is 2026-11-29T12:00:00Z (clock skew 5s) (--jwt)",
+		}},
+		{"qseow with the default claim names", append([]string{"--jwt-file", qseowJWT, "--variant", "qseow"}, key...), []string{
+			`qs-jwt: userId: is missing: the virtual proxy's "JWT attribute for user ID" is "userId" (--userid-claim) (--jwt-file)`,
+		}},
+		{"qseow audience", append([]string{"--jwt-file", qseowJWT, "--userid-claim", "user", "--userdir-claim", "directory", "--expected-audience", "other"}, key...), []string{
+			`qs-jwt: aud: is "qlik-sense"; the virtual proxy's JWT audience is "other" (--expected-audience), and they must match exactly (--jwt-file)`,
+		}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			var stdout, stderr strings.Builder
+			code := run(append([]string{"decode"}, tc.args...), strings.NewReader(""), &stdout, &stderr, func(string) string { return "" })
+			assert.Equal(t, 1, code, stderr.String())
+			assert.Contains(t, stdout.String(), "would refuse this token", "decode still prints the token")
+			lines := strings.Split(stderr.String(), "\n")
+			for _, want := range tc.lines {
+				assert.Contains(t, lines, want)
+			}
+			for _, l := range lines {
+				if strings.HasPrefix(l, "qs-jwt: ") && !strings.HasPrefix(l, "qs-jwt: warning: ") {
+					assert.Regexp(t, errLine, l)
+				}
+			}
+			assertNoSecrets(t, stdout.String(), stderr.String())
+		})
+	}
+
+	// --json carries the problems too.
+	var stdout, stderr strings.Builder
+	code := run([]string{"decode", "--json", "--jwt-file", otherToolJWT, "--cert-publickey-file", certPath}, strings.NewReader(""), &stdout, &stderr, func(string) string { return "" })
+	assert.Equal(t, 1, code)
+	var out struct {
+		Variant    string
+		Accepted   bool
+		Unverified bool
+		Problems   []struct {
+			Claim, Rule string
+			Warning     bool
+		}
+	}
+	require.NoError(t, json.Unmarshal([]byte(stdout.String()), &out))
+	assert.Equal(t, "cloud", out.Variant)
+	assert.False(t, out.Accepted)
+	assert.False(t, out.Unverified, "the signature verified; the claims are refused")
+	var claims []string
+	for _, p := range out.Problems {
+		claims = append(claims, p.Claim)
+	}
+	assert.Subset(t, claims, []string{"aud", "email_verified", "jti", "nbf", "exp", "group"})
+}
+
+func TestDecodeFailures(t *testing.T) {
+	key := []string{"--cert-publickey-file", certPath}
+	runFailCases(t, []string{"decode"}, []failCase{
+		{"no token", runOpts{}, nil, 2, "decode needs the token", "--jwt"},
+		{"two tokens", runOpts{}, []string{"--jwt", "a", "--jwt-file", "b"}, 2, "give one", "--jwt"},
+		{"variant without key", runOpts{}, []string{"--jwt-file", cloudJWT, "--variant", "cloud"}, 2, "needs the certificate or public key", "--cert-publickey-file"},
+		{"issuer without key", runOpts{}, []string{"--jwt-file", cloudJWT, "--expected-issuer", "I"}, 2, "needs the certificate", "--cert-publickey-file"},
+		{"bad variant", runOpts{}, []string{"--jwt-file", cloudJWT, "--variant", "saas"}, 2, "give one of qseow, cloud", "--variant"},
+		{"mixed variants", runOpts{}, append([]string{"--jwt-file", cloudJWT, "--expected-audience", "a", "--keyid", "k"}, key...), 2, "for both variants", "--variant"},
+		{"cloud flag with qseow", runOpts{}, append([]string{"--jwt-file", cloudJWT, "--variant", "qseow", "--keyid", "k"}, key...), 2, "for both variants", "--variant"},
+		{"two keys", runOpts{}, append([]string{"--jwt-file", cloudJWT, "--cert-publickey", "x"}, key...), 2, "give one", "--cert-publickey-file"},
+		{"both on stdin", runOpts{}, []string{"--jwt-file", "-", "--cert-publickey-file", "-"}, 2, "both come from stdin", "--cert-publickey-file"},
+		{"not a token", runOpts{}, []string{"--jwt", "abc"}, 1, "malformed token: token has 1 parts", "--jwt"},
+		{"Bearer prefix", runOpts{}, []string{"--jwt", "Bearer a.b.c"}, 1, `starts with "Bearer "`, "--jwt"},
+		{"empty stdin", runOpts{}, []string{"--jwt-file", "-"}, 1, "token is empty", "--jwt-file"},
+		{"missing token file", runOpts{}, []string{"--jwt-file", "nope.jwt"}, 1, "cannot read nope.jwt", "--jwt-file"},
+		{"private key as key", runOpts{}, []string{"--jwt-file", cloudJWT, "--cert-publickey-file", keyPath}, 1, "private key given where", "--cert-publickey-file"},
+		{"empty JWK", runOpts{}, []string{"--jwt-file", cloudJWT, "--cert-publickey", "{}"}, 1, "", "--cert-publickey"},
+	})
+}

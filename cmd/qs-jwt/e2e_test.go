@@ -1,0 +1,88 @@
+package main
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+// TestBinary builds qs-jwt and runs it as a pipeline would: exit codes,
+// stdout holding the token alone, everything else on stderr.
+func TestBinary(t *testing.T) {
+	t.Parallel()
+	if testing.Short() {
+		t.Skip("builds the binary")
+	}
+	goBin, err := exec.LookPath("go")
+	if err != nil {
+		t.Skip("no go command to build with")
+	}
+	bin := filepath.Join(t.TempDir(), "qs-jwt")
+	build := exec.Command(goBin, "build", "-o", bin, ".")
+	out, err := build.CombinedOutput()
+	require.NoError(t, err, "go build: %s", out)
+
+	key := strings.ReplaceAll(readFixture(t, "test-only-rsa2048-pkcs8.pem"), "\n", `\n`) // as a CI secret often holds it
+	exe := func(stdin string, args ...string) runResult {
+		t.Helper()
+		cmd := exec.Command(bin, args...)
+		cmd.Env = append(os.Environ(), "QS_JWT_KEY="+key)
+		cmd.Stdin = strings.NewReader(stdin)
+		var stdout, stderr bytes.Buffer
+		cmd.Stdout, cmd.Stderr = &stdout, &stderr
+		err := cmd.Run()
+		code := 0
+		var ee *exec.ExitError
+		if errors.As(err, &ee) {
+			code = ee.ExitCode()
+		} else {
+			require.NoError(t, err)
+		}
+		r := runResult{code, stdout.String(), stderr.String()}
+		assertNoSecrets(t, r.stdout, r.stderr)
+		return r
+	}
+
+	r := exe("", "create-qscloud", "--sub", "anna-42", "--username", "Anna", "--useremail", "anna@example.com",
+		"--issuer", "tenant.eu.qlikcloud.com", "--keyid", "kid-1", "--groups", "g1", "group 2", "--cert-privatekey-env", "QS_JWT_KEY")
+	d := token(t, r, certPath)
+	assert.Equal(t, `["g1","group 2"]`, d.claim("groups"))
+	assert.Contains(t, r.stderr, "Created a Qlik Cloud token")
+
+	// The token goes through a pipe into decode.
+	v := exe(r.stdout, "decode", "--jwt-file", "-", "--cert-publickey-file", certPath, "--variant", "cloud",
+		"--expected-issuer", "tenant.eu.qlikcloud.com", "--keyid", "kid-1")
+	assert.Equal(t, 0, v.code, v.stderr)
+	assert.Contains(t, v.stdout, "Qlik Cloud would accept this token")
+
+	r = exe("", "create-qseow", "--userdir", "D", "--userid", "u", "--expires", "3600", "--cert-privatekey-env", "QS_JWT_KEY")
+	assert.Equal(t, 2, r.code)
+	assert.Empty(t, r.stdout)
+	assert.Equal(t, 1, strings.Count(r.stderr, "\n"), "one line: %q", r.stderr)
+	assert.Regexp(t, errLine, strings.TrimSpace(r.stderr))
+
+	r = exe("", "create-qseow", "--userdir", "D", "--userid", "u", "--cert-privatekey-env", "NOT_SET")
+	assert.Equal(t, 1, r.code)
+	assert.Empty(t, r.stdout)
+	assert.Equal(t, "qs-jwt: environment variable NOT_SET is empty or not set; put the PEM private key in it (--cert-privatekey-env)\n", r.stderr)
+
+	r = exe("", "decode", "--jwt-file", otherToolJWT, "--cert-publickey-file", certPath)
+	assert.Equal(t, 1, r.code, "a token Qlik would refuse")
+
+	r = exe("", "--version")
+	assert.Equal(t, 0, r.code)
+	assert.True(t, strings.HasPrefix(r.stdout, "qs-jwt "), r.stdout)
+
+	r = exe("", "frobnicate")
+	assert.Equal(t, 2, r.code)
+	assert.Empty(t, r.stdout)
+	assert.Equal(t, fmt.Sprintf("qs-jwt: unknown command %q; give one of %s (--help)\n", "frobnicate", commandNames()), r.stderr)
+}

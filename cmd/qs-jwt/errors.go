@@ -1,0 +1,156 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+
+	"github.com/qsjwt/qsjwt"
+)
+
+// Exit codes.
+const (
+	exitOK     = 0
+	exitFailed = 1 // the work failed: a bad key, a claim Qlik would refuse, a refused token, I/O
+	exitUsage  = 2 // the command line is wrong: unknown command or flag, missing flag, unreadable value
+)
+
+// cliError is one problem, printed as one line on stderr:
+//
+//	qs-jwt: <what is wrong> (<the flag that fixes it>)
+//
+// It never holds key material.
+type cliError struct {
+	code int
+	flag string
+	msg  string
+}
+
+func (e *cliError) Error() string { return fmt.Sprintf("qs-jwt: %s (%s)", e.msg, e.flag) }
+
+// usagef is a usage error (exit 2) fixed by flag.
+func usagef(flag, format string, args ...any) error {
+	return &cliError{code: exitUsage, flag: flag, msg: fmt.Sprintf(format, args...)}
+}
+
+// failf is a failure of the work (exit 1) fixed by flag.
+func failf(flag, format string, args ...any) error {
+	return &cliError{code: exitFailed, flag: flag, msg: fmt.Sprintf(format, args...)}
+}
+
+// report prints every problem in err on its own line and returns the exit
+// code: the highest of the problems' codes.
+func report(w io.Writer, err error) int {
+	if err == nil {
+		return exitOK
+	}
+	code := exitOK
+	for _, e := range flatten(err) {
+		var ce *cliError
+		if !errors.As(e, &ce) {
+			ce = &cliError{code: exitFailed, flag: "--help", msg: trimLib(e.Error())}
+		}
+		fmt.Fprintln(w, oneLine(ce.Error()))
+		code = max(code, ce.code)
+	}
+	return code
+}
+
+// flatten returns the problems in a tree of errors.Join'ed errors. An error
+// that wraps several with fmt.Errorf("%w: %w") is one problem: unlike
+// errors.Join, its message is not its parts' messages one per line.
+func flatten(err error) []error {
+	j, ok := err.(interface{ Unwrap() []error })
+	if !ok {
+		return []error{err}
+	}
+	parts := j.Unwrap()
+	msgs := make([]string, len(parts))
+	for i, e := range parts {
+		msgs[i] = e.Error()
+	}
+	if err.Error() != strings.Join(msgs, "\n") {
+		return []error{err}
+	}
+	var out []error
+	for _, e := range parts {
+		out = append(out, flatten(e)...)
+	}
+	return out
+}
+
+// oneLine keeps an error on one line, whatever a wrapped error holds.
+func oneLine(s string) string {
+	return strings.Join(strings.Fields(s), " ")
+}
+
+// trimLib drops the library's "qsjwt: " prefix: the CLI prints its own.
+func trimLib(s string) string { return strings.TrimPrefix(s, "qsjwt: ") }
+
+// optionFlags maps the library's options to the flags that set them.
+var optionFlags = map[string]string{
+	"WithTTL":                "--expires",
+	"WithNotBeforeSkew":      "--expires",
+	"WithAlgorithm":          "--alg",
+	"WithAudience":           "--audience",
+	"WithUserIDClaim":        "--userid-claim",
+	"WithUserDirectoryClaim": "--userdir-claim",
+	"WithGroupsClaim":        "--groups-claim",
+	"WithIssuer":             "--issuer",
+	"WithKeyID":              "--keyid",
+}
+
+// fieldFlags maps the library's user fields (as ClaimError.Field names them)
+// to the flags that set them; a field is matched by prefix, so that
+// "CloudUser.Groups[1]" finds --groups.
+var fieldFlags = []struct{ field, flag string }{
+	{"QSEoWUser.UserDirectory", "--userdir"},
+	{"QSEoWUser.UserID", "--userid"},
+	{"QSEoWUser.Name", "--username"},
+	{"QSEoWUser.Email", "--useremail"},
+	{"QSEoWUser.Groups", "--groups"},
+	{"QSEoWUser.Attributes", "--claim"},
+	{"WithAudience", "--audience"},
+	{"CloudUser.Subject", "--sub"},
+	{"CloudUser.Name", "--username"},
+	{"CloudUser.Email", "--useremail"},
+	{"CloudUser.Groups", "--groups"},
+}
+
+// libError turns the library's error into problems naming the flags that fix
+// them. keyFlag is the flag that gave the key; renames maps a flag to the
+// spelling the user gave (e.g. --sub given as --userid). Every problem is a
+// failure of the work (exit 1).
+func libError(err error, keyFlag string, renames map[string]string) error {
+	if err == nil {
+		return nil
+	}
+	var out []error
+	for _, e := range flatten(err) {
+		flag := keyFlag
+		msg := trimLib(e.Error())
+		var oe *qsjwt.OptionError
+		var ce *qsjwt.ClaimError
+		switch {
+		case errors.As(e, &oe):
+			if f, ok := optionFlags[oe.Option]; ok {
+				flag = f
+			}
+			msg = oe.Reason
+		case errors.As(e, &ce):
+			for _, ff := range fieldFlags {
+				if strings.HasPrefix(ce.Field, ff.field) {
+					flag = ff.flag
+					break
+				}
+			}
+			msg = fmt.Sprintf("claim %q: %s", ce.Claim, ce.Reason)
+		}
+		if r, ok := renames[flag]; ok {
+			flag = r
+		}
+		out = append(out, failf(flag, "%s", msg))
+	}
+	return errors.Join(out...)
+}

@@ -1,0 +1,49 @@
+package main
+
+import (
+	"github.com/qsjwt/qsjwt"
+)
+
+func runKeygen(e *env, args []string) error {
+	fs := newFlagSet("keygen")
+	var (
+		typ, cn, prefix string
+		bits, days      int
+		force           bool
+	)
+	fs.Var(&choiceValue{v: &typ, choices: []string{"rsa", "ec"}}, "type", "key `type`: rsa (what Qlik checks) or ec (ECDSA P-256, not for Qlik tokens)")
+	typ = "rsa"
+	fs.IntVar(&bits, "bits", 3072, "RSA key size: 2048, 3072 or 4096")
+	fs.IntVar(&days, "days", 1825, "`days` the self-signed certificate is valid")
+	fs.StringVar(&cn, "cn", qsjwt.DefaultCommonName, "the certificate's common `name`")
+	fs.StringVar(&prefix, "cert-file-prefix", "", "`prefix` of the file names: a directory with a trailing /, or a name prefix")
+	fs.BoolVar(&force, "force", false, "overwrite existing key files")
+	if err := e.parse(fs, args, "keygen [--type rsa|ec] [--bits 3072] [--days 1825] [--cn qs-jwt] [--cert-file-prefix P] [--force]",
+		"Writes a new private key <P>privatekey.pem (PKCS #8, mode 0600), its public key <P>publickey.pem and a\n"+
+			"SHA-256 self-signed certificate <P>publickey.cer, the file to give Qlik. Existing files are not\n"+
+			"overwritten without --force. Prints the paths and the key's RFC 7638 thumbprint, usable as the\n"+
+			"Qlik Cloud identity provider's key ID (--keyid)."); err != nil {
+		return err
+	}
+	t := qsjwt.ECDSAP256
+	if typ == "rsa" {
+		var ok bool
+		if t, ok = rsaTypes[bits]; !ok {
+			return usagef("--bits", "--bits %d is not offered; give 2048, 3072 or 4096", bits)
+		}
+	} else if given(fs, "bits") {
+		return usagef("--bits", "--bits is for RSA keys; an EC key is P-256")
+	}
+	nk, err := makeKey(t, days, cn, "--type", "--days")
+	if err != nil {
+		return err
+	}
+	if err := nk.write(prefix, force); err != nil {
+		return err
+	}
+	nk.print(e.stdout)
+	if typ == "ec" {
+		e.warnf("an EC key cannot sign tokens Qlik accepts: Qlik checks RS256, RS384 or RS512 signatures; use --type rsa for Qlik")
+	}
+	return nil
+}

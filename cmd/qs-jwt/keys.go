@@ -1,0 +1,276 @@
+package main
+
+import (
+	"crypto"
+	"crypto/x509"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/qsjwt/qsjwt"
+)
+
+// maxInput caps what the CLI reads from a file or stdin: keys, certificates
+// and tokens are a few KiB.
+const maxInput = 1 << 20
+
+// readInput reads the file at path, or stdin when path is "-", refusing more
+// than maxInput bytes. flag names the flag that gave path, for errors.
+func (e *env) readInput(flag, path string) ([]byte, error) {
+	r, name := e.stdin, "stdin"
+	if path != "-" {
+		f, err := os.Open(path)
+		if err != nil {
+			return nil, failf(flag, "cannot read %s: %v", path, errors.Unwrap(err))
+		}
+		defer f.Close()
+		if fi, err := f.Stat(); err == nil && fi.IsDir() {
+			return nil, failf(flag, "%s is a directory; give a file", path)
+		}
+		r, name = f, path
+	}
+	data, err := io.ReadAll(io.LimitReader(r, maxInput+1))
+	if err != nil {
+		return nil, failf(flag, "cannot read %s: %v", name, err)
+	}
+	if len(data) > maxInput {
+		return nil, failf(flag, "%s is larger than 1 MiB; give a key, certificate or token, which is a few KiB", name)
+	}
+	return data, nil
+}
+
+// keyFlags are the flags that give the create commands their signing key:
+// exactly one of --cert-privatekey-file, --cert-privatekey-env,
+// --cert-privatekey and --cert-create.
+type keyFlags struct {
+	file, text, envVar string
+	passEnv            string
+	source             string // the key flag given, set by check
+	create             bool
+	prefix             string
+	days               int
+	force              bool
+}
+
+func (k *keyFlags) add(fs *flag.FlagSet) {
+	fs.StringVar(&k.file, "cert-privatekey-file", "", "PEM private key `file` that signs the token; - reads stdin")
+	fs.StringVar(&k.envVar, "cert-privatekey-env", "", "name of the environment `variable` holding the PEM private key (literal \\n allowed); best for CI secrets")
+	fs.StringVar(&k.text, "cert-privatekey", "", "the PEM private key itself (visible to other users in ps; prefer --cert-privatekey-env)")
+	fs.StringVar(&k.passEnv, "passphrase-env", "", "name of the environment `variable` holding the passphrase of an encrypted private key")
+	fs.BoolVar(&k.create, "cert-create", false, "make a new RSA-3072 key and self-signed certificate, write them as keygen does, and sign with them")
+	fs.StringVar(&k.prefix, "cert-file-prefix", "", "with --cert-create: `prefix` of the key file names (a directory with a trailing /, or a name prefix)")
+	fs.IntVar(&k.days, "cert-create-expires-days", 1825, "with --cert-create: `days` the certificate is valid")
+	fs.BoolVar(&k.force, "force", false, "with --cert-create: overwrite existing key files")
+}
+
+// keyFlagNames lists the key flags for errors.
+const keyFlagNames = "--cert-privatekey-file F, --cert-privatekey-env VAR, --cert-privatekey PEM or --cert-create"
+
+// check refuses a command line that gives no key or more than one, or gives
+// flags that only --cert-create uses without it.
+func (k *keyFlags) check(fs *flag.FlagSet) error {
+	var sources []string
+	for _, name := range []string{"cert-privatekey-file", "cert-privatekey-env", "cert-privatekey"} {
+		if given(fs, name) {
+			sources = append(sources, "--"+name)
+		}
+	}
+	if k.create {
+		sources = append(sources, "--cert-create")
+	}
+	switch {
+	case len(sources) == 0:
+		return usagef("--cert-privatekey-file", "no signing key; give one of %s", keyFlagNames)
+	case len(sources) > 1:
+		return usagef(sources[1], "%s give the signing key twice; give only one of %s", strings.Join(sources, " and "), keyFlagNames)
+	case k.create && k.passEnv != "":
+		return usagef("--passphrase-env", "--passphrase-env reads an existing key; --cert-create makes an unencrypted one")
+	}
+	if !k.create {
+		for _, name := range []string{"cert-file-prefix", "cert-create-expires-days", "force"} {
+			if given(fs, name) {
+				return usagef("--cert-create", "--%s is used only with --cert-create", name)
+			}
+		}
+	}
+	k.source = sources[0]
+	return nil
+}
+
+// signingKey is the key the key flags give.
+type signingKey struct {
+	signer qsjwt.Signer
+	flag   string  // the flag that gave it, for errors
+	made   *newKey // with --cert-create: the new key, not yet written
+}
+
+// load returns the key the key flags give. With --cert-create it makes a new
+// key and certificate in memory; the command writes them (finish) once the
+// token is signed, so that a refused claim leaves no files behind.
+func (k *keyFlags) load(e *env) (*signingKey, error) {
+	if k.create {
+		const flag = "--cert-create"
+		nk, err := makeKey(qsjwt.RSA3072, k.days, qsjwt.DefaultCommonName, flag, "--cert-create-expires-days")
+		if err != nil {
+			return nil, err
+		}
+		s, err := qsjwt.SignerFromCrypto(nk.key)
+		if err != nil {
+			return nil, libError(err, flag, nil)
+		}
+		return &signingKey{signer: s, flag: flag, made: nk}, nil
+	}
+	var opts []qsjwt.KeyOption
+	if k.passEnv != "" {
+		p := e.getenv(k.passEnv)
+		if p == "" {
+			return nil, failf("--passphrase-env", "environment variable %s is empty or not set", k.passEnv)
+		}
+		opts = append(opts, qsjwt.WithPassphrase([]byte(p)))
+	}
+	var (
+		s    qsjwt.Signer
+		err  error
+		flag = k.source
+	)
+	switch {
+	case flag == "--cert-privatekey-env" && k.envVar == "":
+		return nil, usagef(flag, "--cert-privatekey-env is empty; give the name of the environment variable that holds the key")
+	case flag == "--cert-privatekey-env":
+		v := e.getenv(k.envVar)
+		if v == "" {
+			return nil, failf(flag, "environment variable %s is empty or not set; put the PEM private key in it", k.envVar)
+		}
+		s, err = qsjwt.SignerFromPEM([]byte(v), opts...)
+	case flag == "--cert-privatekey":
+		e.warnf("--cert-privatekey puts the private key on the command line, where other users can read it (ps, /proc, shell history); use --cert-privatekey-env VAR instead")
+		s, err = qsjwt.SignerFromPEM([]byte(k.text), opts...)
+	case k.file == "":
+		return nil, usagef(flag, "--cert-privatekey-file is empty; give the path of the private key file")
+	case k.file == "-":
+		data, rerr := e.readInput(flag, "-")
+		if rerr != nil {
+			return nil, rerr
+		}
+		s, err = qsjwt.SignerFromPEM(data, opts...)
+	default:
+		s, err = qsjwt.SignerFromPEMFile(k.file, opts...)
+	}
+	if err != nil {
+		return nil, keyError(err, flag, k.passEnv)
+	}
+	return &signingKey{signer: s, flag: flag}, nil
+}
+
+// finish writes a key made with --cert-create, refusing to overwrite unless
+// --force, and tells the user where it is; for other keys it does nothing.
+func (k *keyFlags) finish(e *env, sk *signingKey) error {
+	if sk.made == nil {
+		return nil
+	}
+	if err := sk.made.write(k.prefix, k.force); err != nil {
+		return err
+	}
+	if !e.quiet() {
+		sk.made.print(e.stderr)
+	}
+	return nil
+}
+
+// keyError explains a private key the library refused, naming the flag that
+// fixes it; for an encrypted key that is --passphrase-env.
+func keyError(err error, flag, passEnv string) error {
+	switch {
+	case errors.Is(err, qsjwt.ErrEncryptedKey):
+		return failf("--passphrase-env", "the private key is encrypted; put its passphrase in an environment variable and name it with --passphrase-env, or decrypt the key once with `openssl pkey -in enc.pem -out key.pem`")
+	case errors.Is(err, qsjwt.ErrWrongPassphrase):
+		return failf("--passphrase-env", "the passphrase in %s does not decrypt the private key (or the key is damaged); check the passphrase", passEnv)
+	}
+	return libError(err, flag, nil)
+}
+
+// rsaTypes maps keygen's --bits to the library's key types.
+var rsaTypes = map[int]qsjwt.KeyType{2048: qsjwt.RSA2048, 3072: qsjwt.RSA3072, 4096: qsjwt.RSA4096}
+
+// maxDays keeps a certificate's validity a sane duration (100 years).
+const maxDays = 36500
+
+// newKey is a key keygen or --cert-create made and wrote.
+type newKey struct {
+	key   crypto.Signer
+	cert  *x509.Certificate
+	files qsjwt.KeyFiles
+	kid   string // RFC 7638 thumbprint
+}
+
+// makeKey makes a key of type t and a self-signed certificate for it valid
+// for days, in memory. It is keygen's work, shared with --cert-create;
+// mainFlag and daysFlag name the flags that asked for it, for errors.
+func makeKey(t qsjwt.KeyType, days int, cn, mainFlag, daysFlag string) (*newKey, error) {
+	if days <= 0 || days > maxDays {
+		return nil, usagef(daysFlag, "%s %d is out of range; give 1 to %d days", daysFlag, days, maxDays)
+	}
+	key, err := qsjwt.GenerateKey(t)
+	if err != nil {
+		return nil, libError(err, mainFlag, nil)
+	}
+	cert, err := qsjwt.SelfSignedCertificate(key, qsjwt.WithCommonName(cn),
+		qsjwt.WithValidity(time.Duration(days)*24*time.Hour), qsjwt.WithCertificateClock(clock))
+	if err != nil {
+		return nil, certError(err, mainFlag, daysFlag)
+	}
+	kid, err := qsjwt.Thumbprint(key.Public())
+	if err != nil {
+		return nil, libError(err, mainFlag, nil)
+	}
+	return &newKey{key: key, cert: cert, kid: kid}, nil
+}
+
+// write writes the key files with prefix, refusing to overwrite existing
+// ones unless force.
+func (k *newKey) write(prefix string, force bool) error {
+	files, err := qsjwt.WriteKeyFiles(prefix, k.key, k.cert, force)
+	switch {
+	case errors.Is(err, fs.ErrExist):
+		return failf("--force", "%s", trimLib(err.Error()))
+	case err != nil:
+		return failf("--cert-file-prefix", "%s", trimLib(err.Error()))
+	}
+	k.files = files
+	return nil
+}
+
+// print writes what was made, one "name: value" line each.
+func (k *newKey) print(w io.Writer) {
+	fmt.Fprintf(w, "private key: %s (mode 0600: keep it secret)\n", k.files.PrivateKey)
+	fmt.Fprintf(w, "public key:  %s\n", k.files.PublicKey)
+	fmt.Fprintf(w, "certificate: %s (self-signed, SHA-256, CN=%s, valid until %s; give it to Qlik)\n",
+		k.files.Certificate, k.cert.Subject.CommonName, k.cert.NotAfter.UTC().Format(time.DateOnly))
+	fmt.Fprintf(w, "key ID:      %s (RFC 7638 thumbprint; usable as the Qlik Cloud identity provider's Key ID)\n", k.kid)
+}
+
+// certError maps the library's certificate option errors to flags.
+func certError(err error, mainFlag, daysFlag string) error {
+	var out []error
+	for _, e := range flatten(err) {
+		flag := mainFlag
+		var oe *qsjwt.OptionError
+		if errors.As(e, &oe) {
+			switch oe.Option {
+			case "WithCommonName":
+				flag = "--cn"
+			case "WithValidity":
+				flag = daysFlag
+			}
+			out = append(out, failf(flag, "%s", oe.Reason))
+			continue
+		}
+		out = append(out, failf(flag, "%s", trimLib(e.Error())))
+	}
+	return errors.Join(out...)
+}

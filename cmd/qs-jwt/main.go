@@ -1,0 +1,189 @@
+// Command qs-jwt creates and checks the JWTs Qlik Sense accepts, for CI/CD
+// pipelines and admins: a thin command line over github.com/qsjwt/qsjwt.
+//
+//	qs-jwt create-qseow   --userdir D --userid U [...] --cert-privatekey-env QS_JWT_KEY
+//	qs-jwt create-qscloud --sub S --username N --useremail E --issuer I --keyid K [...] --cert-privatekey-file key.pem
+//	qs-jwt decode         --jwt-file - [--cert-publickey-file publickey.cer --variant cloud ...]
+//	qs-jwt keygen         [--type rsa|ec] [--bits 3072] [--days 1825] [--cn qs-jwt] [--cert-file-prefix P] [--force]
+//	qs-jwt idp-config     --cert-file publickey.cer --issuer I [--keyid K]
+//
+// It keeps the flag names of the Node tool of the same name, so that
+// existing scripts keep working, without its traps: a failure exits non-zero
+// with one line on stderr naming the problem and the flag that fixes it, the
+// create commands print the token alone on stdout, --expires needs a unit,
+// and key files are written with mode 0600 and never overwritten silently.
+//
+// Exit codes: 0 success; 1 the work failed (a bad key, a claim Qlik would
+// refuse, a token that fails verification, I/O); 2 the command line is wrong
+// (unknown command or flag, missing flag, a value that cannot be read).
+package main
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"runtime"
+	"runtime/debug"
+	"strings"
+	"time"
+)
+
+func main() {
+	os.Exit(run(os.Args[1:], os.Stdin, os.Stdout, os.Stderr, os.Getenv))
+}
+
+// clock is the time every command reads; tests set it once, before any test
+// runs, for deterministic tokens.
+var clock = time.Now
+
+// command is one subcommand: its name, a one-line summary for the overview,
+// and the function that runs it.
+type command struct {
+	name, summary string
+	run           func(e *env, args []string) error
+}
+
+// commands lists the subcommands in the order the help shows them. It is a
+// function, not a variable, so that nothing happens before main runs.
+func commands() []command {
+	return []command{
+		{"create-qseow", "create a JWT for a client-managed Qlik Sense (QSEoW) virtual proxy", runCreateQSEoW},
+		{"create-qscloud", "create a JWT for a Qlik Cloud JWT identity provider", runCreateCloud},
+		{"decode", "print a JWT's header and claims; with a key, verify it against Qlik's rules", runDecode},
+		{"keygen", "write a new private key, public key and self-signed certificate", runKeygen},
+		{"idp-config", "print the Qlik Cloud identity-provider JSON and the QSEoW virtual proxy fields", runIdPConfig},
+	}
+}
+
+// run is main without the process: it takes the arguments after the program
+// name and returns the exit code. Tests drive it directly.
+func run(args []string, stdin io.Reader, stdout, stderr io.Writer, getenv func(string) string) int {
+	e := &env{stdin: stdin, stdout: stdout, stderr: stderr, getenv: getenv, level: "info"}
+	if len(args) == 0 {
+		printOverview(stderr)
+		return report(stderr, usagef("--help", "no command given; give one of %s", commandNames()))
+	}
+	name := args[0]
+	switch name {
+	case "--help", "-help", "-h", "help":
+		if len(args) > 1 && name == "help" {
+			return run([]string{args[1], "--help"}, stdin, stdout, stderr, getenv)
+		}
+		printOverview(stdout)
+		return exitOK
+	case "--version", "-version", "version":
+		fmt.Fprintln(stdout, version())
+		return exitOK
+	}
+	for _, c := range commands() {
+		if c.name == name {
+			err := c.run(e, args[1:])
+			if errors.Is(err, errHelp) || errors.Is(err, errVersion) {
+				return exitOK
+			}
+			return report(stderr, err)
+		}
+	}
+	return report(stderr, usagef("--help", "unknown command %q; give one of %s", name, commandNames()))
+}
+
+func commandNames() string {
+	var names []string
+	for _, c := range commands() {
+		names = append(names, c.name)
+	}
+	return strings.Join(names, ", ")
+}
+
+func printOverview(w io.Writer) {
+	fmt.Fprintf(w, "qs-jwt creates and checks the JWTs Qlik Sense accepts.\n\nUsage: qs-jwt <command> [flags]\n\nCommands:\n")
+	for _, c := range commands() {
+		fmt.Fprintf(w, "  %-15s %s\n", c.name, c.summary)
+	}
+	fmt.Fprintf(w, "\nRun qs-jwt <command> --help for a command's flags; qs-jwt --version for the version.\n"+
+		"Exit codes: 0 success, 1 the work failed, 2 the command line is wrong.\n")
+}
+
+// version is the module version go install recorded, and the Go version.
+func version() string {
+	v := "(devel)"
+	if bi, ok := debug.ReadBuildInfo(); ok && bi.Main.Version != "" {
+		v = bi.Main.Version
+	}
+	return fmt.Sprintf("qs-jwt %s %s", v, runtime.Version())
+}
+
+// env is what a command runs with: the process's streams and environment,
+// and the output settings every command accepts.
+type env struct {
+	stdin          io.Reader
+	stdout, stderr io.Writer
+	getenv         func(string) string
+
+	level   string // --loglevel: error, warn, info, verbose, debug
+	minimal bool   // --minimal-output: no informational lines
+}
+
+// parse adds the flags every command accepts to fs, reads args, and prints
+// the command's help or the version when asked. synopsis is the usage line
+// without "qs-jwt ", about a paragraph for --help.
+func (e *env) parse(fs *flag.FlagSet, args []string, synopsis, about string) error {
+	fs.Var(&choiceValue{v: &e.level, choices: []string{"error", "warn", "info", "verbose", "debug"}}, "loglevel",
+		"`level` of the lines on stderr: error, warn, info, verbose or debug (accepted for compatibility)")
+	fs.BoolVar(&e.minimal, "minimal-output", false, "print no informational lines on stderr (stdout is always the result alone)")
+	err := parse(fs, args)
+	switch {
+	case errors.Is(err, errHelp):
+		fmt.Fprintf(e.stdout, "Usage: qs-jwt %s\n\n%s\n\nFlags:\n", synopsis, about)
+		printFlags(e.stdout, fs)
+		fmt.Fprintf(e.stdout, "  %-30s %s\n  %-30s %s\n", "--help", "print this help", "--version", "print the version")
+	case errors.Is(err, errVersion):
+		fmt.Fprintln(e.stdout, version())
+	}
+	return err
+}
+
+// infof prints an informational line on stderr, unless --minimal-output or a
+// --loglevel of warn or error asks for quiet.
+func (e *env) infof(format string, args ...any) {
+	if e.quiet() {
+		return
+	}
+	fmt.Fprintf(e.stderr, format+"\n", args...)
+}
+
+// quiet reports whether informational lines are off.
+func (e *env) quiet() bool { return e.minimal || e.level == "warn" || e.level == "error" }
+
+// warnf prints a warning on stderr, unless --loglevel is error.
+func (e *env) warnf(format string, args ...any) {
+	if e.level == "error" {
+		return
+	}
+	fmt.Fprintf(e.stderr, "qs-jwt: warning: "+format+"\n", args...)
+}
+
+// choiceValue is a flag.Value that takes one of a fixed set of words.
+type choiceValue struct {
+	v       *string
+	choices []string
+}
+
+func (c *choiceValue) String() string {
+	if c.v == nil {
+		return ""
+	}
+	return *c.v
+}
+
+func (c *choiceValue) Set(s string) error {
+	for _, ch := range c.choices {
+		if s == ch {
+			*c.v = s
+			return nil
+		}
+	}
+	return fmt.Errorf("give one of %s", strings.Join(c.choices, ", "))
+}
