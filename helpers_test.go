@@ -44,8 +44,8 @@ func testSigner(t testing.TB) Signer {
 	return s
 }
 
-// testCertKey reads the public key from the committed test-only certificate.
-func testCertKey(t testing.TB) *rsa.PublicKey {
+// testCert reads the committed test-only certificate.
+func testCert(t testing.TB) *x509.Certificate {
 	t.Helper()
 	data, err := os.ReadFile("testdata/test-only-rsa2048.cer")
 	require.NoError(t, err)
@@ -53,7 +53,13 @@ func testCertKey(t testing.TB) *rsa.PublicKey {
 	require.NotNil(t, block)
 	cert, err := x509.ParseCertificate(block.Bytes)
 	require.NoError(t, err)
-	return cert.PublicKey.(*rsa.PublicKey)
+	return cert
+}
+
+// testCertKey returns the public key of the committed test-only certificate.
+func testCertKey(t testing.TB) *rsa.PublicKey {
+	t.Helper()
+	return testCert(t).PublicKey.(*rsa.PublicKey)
 }
 
 // decoded is a token taken apart and checked with crypto/rsa only.

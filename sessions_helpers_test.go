@@ -3,10 +3,7 @@ package qsjwt
 import (
 	"context"
 	"crypto"
-	"crypto/x509"
-	"encoding/pem"
 	"net/http"
-	"os"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -15,19 +12,6 @@ import (
 
 	"github.com/qsjwt/qsjwt/qliktest"
 )
-
-// sessCert reads the committed test-only certificate, which the emulators
-// are given so that they verify tokens signed with the test key.
-func sessCert(t testing.TB) *x509.Certificate {
-	t.Helper()
-	data, err := os.ReadFile("testdata/test-only-rsa2048.cer")
-	require.NoError(t, err)
-	block, _ := pem.Decode(data)
-	require.NotNil(t, block)
-	cert, err := x509.ParseCertificate(block.Bytes)
-	require.NoError(t, err)
-	return cert
-}
 
 // sessCountingSigner signs with the test key and counts its signatures.
 func sessCountingSigner(t testing.TB) (Signer, *atomic.Int64) {
@@ -68,7 +52,7 @@ type cloudRig struct {
 func newCloudRig(t *testing.T, cfg qliktest.CloudConfig, opts ...CloudOption) *cloudRig {
 	t.Helper()
 	r := &cloudRig{clock: qliktest.NewClock(fixedNow)}
-	cfg.Now, cfg.Certificate = r.clock.Now, sessCert(t)
+	cfg.Now, cfg.Certificate = r.clock.Now, testCert(t)
 	r.tenant = qliktest.NewCloud(cfg)
 	t.Cleanup(r.tenant.Close)
 	var signer Signer
@@ -101,7 +85,7 @@ type qseowRig struct {
 func newQSEoWRig(t *testing.T, cfg qliktest.QSEoWConfig, opts ...QSEoWOption) *qseowRig {
 	t.Helper()
 	r := &qseowRig{clock: qliktest.NewClock(fixedNow)}
-	cfg.Now, cfg.Certificate = r.clock.Now, sessCert(t)
+	cfg.Now, cfg.Certificate = r.clock.Now, testCert(t)
 	r.proxy = qliktest.NewQSEoW(cfg)
 	t.Cleanup(r.proxy.Close)
 	var signer Signer
