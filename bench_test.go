@@ -59,14 +59,14 @@ var benchCloudUser = CloudUser{Subject: "anna-42", Name: "Anna Andersson", Email
 
 func benchQSEoW(b *testing.B, s Signer, alg Algorithm, opts ...QSEoWOption) *QSEoW {
 	b.Helper()
-	q, err := NewQSEoW(append([]QSEoWOption{WithSigner(s), WithAlgorithm(alg), WithAudience("hdJh34wkK")}, opts...)...)
+	q, err := NewQSEoW(s, append([]QSEoWOption{WithAlgorithm(alg), WithAudience("hdJh34wkK")}, opts...)...)
 	require.NoError(b, err)
 	return q
 }
 
 func benchCloud(b *testing.B, s Signer, opts ...CloudOption) *Cloud {
 	b.Helper()
-	c, err := NewCloud(append([]CloudOption{WithSigner(s), WithIssuer("tenant.eu.qlikcloud.com"), WithKeyID("kid")}, opts...)...)
+	c, err := NewCloud(s, "tenant.eu.qlikcloud.com", "kid", opts...)
 	require.NoError(b, err)
 	return c
 }
@@ -282,9 +282,9 @@ func BenchmarkVerify(b *testing.B) {
 		c := benchCloud(b, benchSigner(b, key), WithClock(fixedClock))
 		ctok, err := c.Sign(context.Background(), benchCloudUser)
 		require.NoError(b, err)
-		qv, err := NewQSEoWVerifier(WithPublicKey(key.Public()), WithAudience("hdJh34wkK"), WithClock(fixedClock))
+		qv, err := NewQSEoWVerifier(key.Public(), WithAudience("hdJh34wkK"), WithClock(fixedClock))
 		require.NoError(b, err)
-		cv, err := NewCloudVerifier(WithPublicKey(key.Public()), WithIssuer("tenant.eu.qlikcloud.com"), WithKeyID("kid"), WithClock(fixedClock))
+		cv, err := NewCloudVerifier(key.Public(), WithIssuer("tenant.eu.qlikcloud.com"), WithKeyID("kid"), WithClock(fixedClock))
 		require.NoError(b, err)
 		dot := strings.LastIndexByte(ctok.Raw, '.')
 		input := []byte(ctok.Raw[:dot])

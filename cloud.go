@@ -4,10 +4,12 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/base64"
+	"errors"
 	"fmt"
 	"io"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/qsjwt/qsjwt/internal/engine"
 )
@@ -50,21 +52,35 @@ type CloudUser struct {
 	Groups []string
 }
 
-// NewCloud checks the options and returns a Qlik Cloud token builder.
-// [WithSigner], [WithIssuer] and [WithKeyID] are required; tokens are RS256,
-// valid for [DefaultCloudTTL], with nbf [DefaultNotBeforeSkew] before iat.
-// Every problem with the options is reported at once, each naming the
-// option that fixes it.
-//
-// [WithPublicKey] and [WithClockSkew] configure a [CloudVerifier] and are
-// ignored here, so that one set of options serves both.
-func NewCloud(opts ...CloudOption) (*Cloud, error) {
-	cfg := newCloudConfig("NewCloud", opts)
+// NewCloud checks the signer, the identity provider's issuer and key ID
+// (required: Qlik Cloud checks both, exactly) and the options, and returns a
+// Qlik Cloud token builder. Tokens are RS256, valid for [DefaultCloudTTL],
+// with nbf [DefaultNotBeforeSkew] before iat. Every problem is reported at
+// once, each an [*OptionError] naming the option (or "signer", "issuer",
+// "keyID") that fixes it; a signer whose key Qlik cannot use also matches
+// [ErrKey]. Nil options are ignored.
+func NewCloud(signer Signer, issuer, keyID string, opts ...CloudOption) (*Cloud, error) {
+	cfg := cloudConfig{nbfSkew: DefaultNotBeforeSkew, random: rand.Reader}
+	cfg.checkSigner(signer)
+	if why := checkValue(issuer); why != "" {
+		cfg.fail("issuer", "the issuer %s; give the issuer of the tenant's JWT identity provider exactly", why)
+	}
+	if why := checkValue(keyID); why != "" {
+		cfg.fail("keyID", "the key ID %s; give the Key ID of the tenant's JWT identity provider exactly", why)
+	}
+	cfg.issuer, cfg.keyID = issuer, keyID
+	for _, o := range opts {
+		if o != nil {
+			o.applyCloud(&cfg)
+		}
+	}
 	ttl := cfg.ttl
 	if ttl == 0 {
 		ttl = DefaultCloudTTL
 	}
-	if ttl+cfg.nbfSkew > CloudMaxLifetime {
+	// Both are at most ten years here, so the sum cannot overflow; the
+	// comparison is written without it all the same.
+	if ttl > CloudMaxLifetime || cfg.nbfSkew > CloudMaxLifetime-ttl {
 		option := "WithTTL"
 		if cfg.nbfGiven && ttl <= CloudMaxLifetime {
 			option = "WithNotBeforeSkew"
@@ -77,44 +93,31 @@ func NewCloud(opts ...CloudOption) (*Cloud, error) {
 	return &Cloud{cfg: cfg}, nil
 }
 
-// newCloudConfig applies opts over the defaults and checks that the
-// identity provider's issuer and key ID are given; constructor names the
-// function for a nil option.
-func newCloudConfig(constructor string, opts []CloudOption) cloudConfig {
-	cfg := cloudConfig{nbfSkew: DefaultNotBeforeSkew, random: rand.Reader}
-	for _, o := range opts {
-		if o == nil {
-			cfg.fail(constructor, "an option is nil")
-			continue
-		}
-		o.applyCloud(&cfg)
-	}
-	if cfg.issuer == "" && !hasOption(cfg.errs, "WithIssuer") {
-		cfg.fail("WithIssuer", "no issuer; give the issuer of the tenant's JWT identity provider")
-	}
-	if cfg.keyID == "" && !hasOption(cfg.errs, "WithKeyID") {
-		cfg.fail("WithKeyID", "no key ID; give the Key ID of the tenant's JWT identity provider")
-	}
-	return cfg
-}
-
 // Algorithm returns the algorithm the tokens are signed with: RS256.
 func (c *Cloud) Algorithm() Algorithm { return RS256 }
 
 // Sign checks u against Qlik Cloud's rules and returns a signed token with a
-// fresh jti. A claim the rules refuse gives a [*ClaimError]; a failing signer
-// an error wrapping [ErrSigner], or ctx's error when ctx ended.
+// fresh jti. Claims the rules refuse give one [*ClaimError] each, joined
+// with errors.Join; a clock whose time cannot be written gives an
+// [*OptionError]; a failing signer an error wrapping [ErrSigner], or ctx's
+// error when ctx ended.
 func (c *Cloud) Sign(ctx context.Context, u CloudUser) (Token, error) {
 	if errs := checkCloudUser(u); len(errs) > 0 {
-		return Token{}, errs[0]
+		all := make([]error, len(errs))
+		for i, e := range errs {
+			all[i] = e
+		}
+		return Token{}, errors.Join(all...)
+	}
+	iat, nbf, exp, err := tokenTimes(c.cfg.now(), c.cfg.ttl, c.cfg.nbfSkew)
+	if err != nil {
+		return Token{}, err
 	}
 	var b [jtiBytes]byte
 	if _, err := io.ReadFull(c.cfg.random, b[:]); err != nil {
 		return Token{}, fmt.Errorf("qsjwt: reading random bytes for jti: %w", err)
 	}
 	jti := base64.RawURLEncoding.EncodeToString(b[:])
-	now := c.cfg.now().Truncate(time.Second)
-	exp := now.Add(c.cfg.ttl).Truncate(time.Second)
 	claims := []engine.Claim{
 		{Name: "iss", Value: c.cfg.issuer},
 		{Name: "aud", Value: CloudAudience},
@@ -124,8 +127,8 @@ func (c *Cloud) Sign(ctx context.Context, u CloudUser) (Token, error) {
 		{Name: "email", Value: u.Email},
 		{Name: "email_verified", Value: u.EmailVerified},
 		{Name: "jti", Value: jti},
-		{Name: "iat", Value: now},
-		{Name: "nbf", Value: now.Add(-c.cfg.nbfSkew)},
+		{Name: "iat", Value: iat},
+		{Name: "nbf", Value: nbf},
 		{Name: "exp", Value: exp},
 		{Name: "groups", Value: u.Groups},
 	}
@@ -136,7 +139,7 @@ func (c *Cloud) Sign(ctx context.Context, u CloudUser) (Token, error) {
 	if err != nil {
 		return Token{}, err
 	}
-	return Token{Raw: raw, ID: jti, IssuedAt: now, ExpiresAt: exp}, nil
+	return Token{Raw: raw, ID: jti, IssuedAt: iat, ExpiresAt: exp}, nil
 }
 
 // cloudUserClaims are the string claims of a Qlik Cloud user and what Qlik
@@ -159,6 +162,8 @@ func checkCloudUser(u CloudUser) []*ClaimError {
 		switch v := r.value(u); {
 		case v == "":
 			errs = append(errs, &ClaimError{Claim: r.claim, Field: r.field, Reason: "is missing or empty; Qlik Cloud requires " + r.why, Err: ErrMissingClaim})
+		case !utf8.ValidString(v):
+			errs = append(errs, &ClaimError{Claim: r.claim, Field: r.field, Reason: invalidUTF8, Err: ErrInvalidClaim})
 		case strings.TrimSpace(v) != v:
 			errs = append(errs, &ClaimError{Claim: r.claim, Field: r.field, Reason: "has leading or trailing white space", Err: ErrInvalidClaim})
 		}
@@ -166,7 +171,7 @@ func checkCloudUser(u CloudUser) []*ClaimError {
 	if u.Email != "" && !strings.Contains(u.Email, "@") {
 		errs = append(errs, &ClaimError{Claim: "email", Field: "CloudUser.Email", Reason: "is not an e-mail address (no @)", Err: ErrInvalidClaim})
 	}
-	if err := checkGroups("groups", "CloudUser.Groups", u.Groups); err != nil {
+	for _, err := range joinedErrors(checkGroups("groups", "CloudUser.Groups", u.Groups)) {
 		errs = append(errs, err.(*ClaimError))
 	}
 	return errs

@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/base64"
 	"fmt"
+	"math"
 	"strings"
 	"testing"
 	"time"
@@ -15,8 +16,7 @@ import (
 
 func newTestCloud(t *testing.T, opts ...CloudOption) *Cloud {
 	t.Helper()
-	c, err := NewCloud(append([]CloudOption{WithSigner(testSigner(t)), WithClock(fixedClock),
-		WithIssuer("tenant.eu.qlikcloud.com"), WithKeyID("kid-1")}, opts...)...)
+	c, err := NewCloud(testSigner(t), "tenant.eu.qlikcloud.com", "kid-1", append([]CloudOption{WithClock(fixedClock)}, opts...)...)
 	require.NoError(t, err)
 	return c
 }
@@ -152,24 +152,29 @@ func TestCloudClaimRules(t *testing.T) {
 func TestNewCloudOptionErrors(t *testing.T) {
 	s := testSigner(t)
 	cases := []struct {
-		name    string
-		opts    []CloudOption
-		options []string
+		name        string
+		signer      Signer
+		issuer, kid string
+		opts        []CloudOption
+		options     []string
 	}{
-		{"nothing", nil, []string{"WithSigner", "WithIssuer", "WithKeyID"}},
-		{"no issuer", []CloudOption{WithSigner(s), WithKeyID("k")}, []string{"WithIssuer"}},
-		{"no key ID", []CloudOption{WithSigner(s), WithIssuer("i")}, []string{"WithKeyID"}},
-		{"blank issuer", []CloudOption{WithSigner(s), WithKeyID("k"), WithIssuer(" i")}, []string{"WithIssuer"}},
-		{"empty key ID", []CloudOption{WithSigner(s), WithIssuer("i"), WithKeyID("")}, []string{"WithKeyID"}},
-		{"ttl over an hour", []CloudOption{WithSigner(s), WithIssuer("i"), WithKeyID("k"), WithTTL(365 * 24 * time.Hour)}, []string{"WithTTL"}},
-		{"ttl one hour plus default skew", []CloudOption{WithSigner(s), WithIssuer("i"), WithKeyID("k"), WithTTL(time.Hour)}, []string{"WithTTL"}},
-		{"skew pushes over an hour", []CloudOption{WithSigner(s), WithIssuer("i"), WithKeyID("k"), WithTTL(59 * time.Minute), WithNotBeforeSkew(2 * time.Minute)}, []string{"WithNotBeforeSkew"}},
-		{"negative skew", []CloudOption{WithSigner(s), WithIssuer("i"), WithKeyID("k"), WithNotBeforeSkew(-time.Second)}, []string{"WithNotBeforeSkew"}},
-		{"nil random", []CloudOption{WithSigner(s), WithIssuer("i"), WithKeyID("k"), WithRandom(nil)}, []string{"WithRandom"}},
+		{"nothing", nil, "", "", nil, []string{"signer", "issuer", "keyID"}},
+		{"no issuer", s, "", "k", nil, []string{"issuer"}},
+		{"no key ID", s, "i", "", nil, []string{"keyID"}},
+		{"blank issuer", s, " i", "k", nil, []string{"issuer"}},
+		{"issuer not UTF-8", s, "tenant-\xfc", "k", nil, []string{"issuer"}},
+		{"key ID not UTF-8", s, "i", "k\xff", nil, []string{"keyID"}},
+		{"1024-bit signer", SignerFunc(smallKey(t).Public(), nil), "i", "k", nil, []string{"signer"}},
+		{"ttl over an hour", s, "i", "k", []CloudOption{WithTTL(365 * 24 * time.Hour)}, []string{"WithTTL"}},
+		{"ttl of 292 years", s, "i", "k", []CloudOption{WithTTL(math.MaxInt64)}, []string{"WithTTL"}},
+		{"ttl one hour plus default skew", s, "i", "k", []CloudOption{WithTTL(time.Hour)}, []string{"WithTTL"}},
+		{"skew pushes over an hour", s, "i", "k", []CloudOption{WithTTL(59 * time.Minute), WithNotBeforeSkew(2 * time.Minute)}, []string{"WithNotBeforeSkew"}},
+		{"skew of 292 years", s, "i", "k", []CloudOption{WithNotBeforeSkew(math.MaxInt64)}, []string{"WithNotBeforeSkew"}},
+		{"negative skew", s, "i", "k", []CloudOption{WithNotBeforeSkew(-time.Second)}, []string{"WithNotBeforeSkew"}},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			c, err := NewCloud(tc.opts...)
+			c, err := NewCloud(tc.signer, tc.issuer, tc.kid, tc.opts...)
 			require.Error(t, err)
 			assert.Nil(t, c)
 			assert.ErrorIs(t, err, ErrInvalidOption)
@@ -182,7 +187,7 @@ func TestNewCloudOptionErrors(t *testing.T) {
 }
 
 func TestCloudRandomFailure(t *testing.T) {
-	c := newTestCloud(t, WithRandom(bytes.NewReader(make([]byte, 8))))
+	c := withRandom(newTestCloud(t), bytes.NewReader(make([]byte, 8)))
 	_, err := c.Sign(context.Background(), anna)
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), "jti")
@@ -195,7 +200,7 @@ func TestFormatNeverPrintsKeyMaterial(t *testing.T) {
 	s := testSigner(t)
 	q := newTestQSEoW(t)
 	c := newTestCloud(t)
-	for _, v := range []any{s, q, c, *q, *c, SignerFunc(key.Public(), nil), WithSigner(s)} {
+	for _, v := range []any{s, q, c, *q, *c, SignerFunc(key.Public(), nil)} {
 		for _, verb := range []string{"%v", "%+v", "%#v", "%s"} {
 			out := fmt.Sprintf(verb, v)
 			assert.NotContains(t, out, secret, "%s of %T", verb, v)

@@ -196,8 +196,8 @@ func TestCloudSessionRefusals(t *testing.T) {
 		status int
 		code   string
 	}{
-		{"wrong key ID", []CloudOption{WithKeyID("other")}, qliktest.CloudConfig{}, 0, 401, "INTERNAL-TOKEN-2"},
-		{"wrong issuer", []CloudOption{WithIssuer("other")}, qliktest.CloudConfig{}, 0, 401, "INTERNAL-TOKEN-4"},
+		{"wrong key ID", []CloudOption{signAs{keyID: "other"}}, qliktest.CloudConfig{}, 0, 401, "INTERNAL-TOKEN-2"},
+		{"wrong issuer", []CloudOption{signAs{issuer: "other"}}, qliktest.CloudConfig{}, 0, 401, "INTERNAL-TOKEN-4"},
 		{"our clock an hour behind", nil, qliktest.CloudConfig{}, -time.Hour, 401, "INTERNAL-TOKEN-3"},
 		{"our clock ten seconds ahead, tolerance 5 s, skew 5 s", nil, qliktest.CloudConfig{}, 11 * time.Second, 401, "INTERNAL-TOKEN-3"},
 		{"our clock ten seconds ahead, skew 10 s", []CloudOption{WithNotBeforeSkew(10 * time.Second)}, qliktest.CloudConfig{}, 10 * time.Second, 200, ""},
@@ -239,7 +239,7 @@ func TestCloudSessionRefusals(t *testing.T) {
 	})
 
 	t.Run("a refused login is tried again on the next call", func(t *testing.T) {
-		r := newCloudRig(t, qliktest.CloudConfig{}, WithKeyID("other"))
+		r := newCloudRig(t, qliktest.CloudConfig{}, signAs{keyID: "other"})
 		s := r.session(t, cloudUser("anna"))
 		for range 3 {
 			assert.Error(t, s.Login(context.Background()))

@@ -22,7 +22,7 @@ func ExampleCloudSession() {
 	if err != nil {
 		log.Fatal(err)
 	}
-	cloud, err := qsjwt.NewCloud(qsjwt.WithSigner(signer), qsjwt.WithIssuer(tenant.Issuer), qsjwt.WithKeyID(tenant.KeyID))
+	cloud, err := qsjwt.NewCloud(signer, tenant.Issuer, tenant.KeyID)
 	if err != nil {
 		log.Fatal(err)
 	}
@@ -61,7 +61,7 @@ func ExampleQSEoWTransport() {
 	if err != nil {
 		log.Fatal(err)
 	}
-	q, err := qsjwt.NewQSEoW(qsjwt.WithSigner(signer))
+	q, err := qsjwt.NewQSEoW(signer)
 	if err != nil {
 		log.Fatal(err)
 	}

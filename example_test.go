@@ -20,7 +20,7 @@ func Example_qseow() {
 		fmt.Println(err)
 		return
 	}
-	q, err := qsjwt.NewQSEoW(qsjwt.WithSigner(signer), qsjwt.WithAudience("hdJh34wkK"), qsjwt.WithTTL(time.Hour), exampleClock)
+	q, err := qsjwt.NewQSEoW(signer, qsjwt.WithAudience("hdJh34wkK"), qsjwt.WithTTL(time.Hour), exampleClock)
 	if err != nil {
 		fmt.Println(err)
 		return
@@ -43,7 +43,7 @@ func Example_cloud() {
 		fmt.Println(err)
 		return
 	}
-	c, err := qsjwt.NewCloud(qsjwt.WithSigner(signer), qsjwt.WithIssuer("tenant.eu.qlikcloud.com"), qsjwt.WithKeyID("kid"), exampleClock)
+	c, err := qsjwt.NewCloud(signer, "tenant.eu.qlikcloud.com", "kid", exampleClock)
 	if err != nil {
 		fmt.Println(err)
 		return
@@ -61,14 +61,15 @@ func Example_cloud() {
 	// claims: {"aud":"qlik.api/login/jwt-session","email":"anna@example.com","email_verified":true,"exp":1795953900,"groups":["g1"],"iat":1795953600,"iss":"tenant.eu.qlikcloud.com","jti":"<random jti>","name":"Anna Andersson","nbf":1795953595,"sub":"anna-42","subType":"user"}
 }
 
+// Every problem is reported at once, each naming the parameter or option
+// that fixes it.
 func ExampleNewCloud_errors() {
-	_, err := qsjwt.NewCloud(qsjwt.WithTTL(365 * 24 * time.Hour))
+	_, err := qsjwt.NewCloud(nil, "", "kid", qsjwt.WithTTL(365*24*time.Hour))
 	fmt.Println(err)
 	// Output:
-	// qsjwt: WithIssuer: no issuer; give the issuer of the tenant's JWT identity provider
-	// qsjwt: WithKeyID: no key ID; give the Key ID of the tenant's JWT identity provider
+	// qsjwt: signer: the signer is nil; give one from qsjwt.SignerFromPEMFile("privatekey.pem"), SignerFromCrypto or SignerFunc
+	// qsjwt: issuer: the issuer is empty; give the issuer of the tenant's JWT identity provider exactly
 	// qsjwt: WithTTL: lifetime 8760h0m0s plus not-before skew 5s exceeds Qlik Cloud's limit: exp - nbf must be at most 1h0m0s
-	// qsjwt: WithSigner: no signer; give WithSigner(qsjwt.SignerFromPEMFile("privatekey.pem")) or another Signer
 }
 
 // printToken prints the header and claims of a token, with its random jti

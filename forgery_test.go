@@ -68,22 +68,28 @@ func TestForgeriesOfOurOwnTokens(t *testing.T) {
 }
 
 // TestFormatEveryKeyHolder formats every exported type that can hold a key
-// with every verb: no private exponent, prime or modulus may appear.
+// or a token with every verb, tokens and token sources after use: no
+// private exponent, prime or modulus, and no part of a token, may appear.
 func TestFormatEveryKeyHolder(t *testing.T) {
 	key := testKey(t)
 	secrets := []string{key.D.String()[:24], key.Primes[0].String()[:24], key.N.String()[:24],
 		base64.RawURLEncoding.EncodeToString(key.N.Bytes())[:24], base64.StdEncoding.EncodeToString(key.D.Bytes())[:24]}
 	q := newTestQSEoW(t)
 	c := newTestCloud(t)
+	qsrc, csrc := q.TokenSource(QSEoWUser{UserDirectory: "D", UserID: "u"}), c.TokenSource(anna)
+	qtok, err := qsrc.Token(context.Background())
+	require.NoError(t, err)
+	ctok, err := csrc.Token(context.Background())
+	require.NoError(t, err)
+	secrets = append(secrets, tokenSecrets(qtok, ctok)...)
 	session, err := NewCloudSession("https://tenant.example", c.TokenSource(anna))
 	require.NoError(t, err)
 	transport := &QSEoWTransport{Source: q.TokenSource(QSEoWUser{UserDirectory: "D", UserID: "u"})}
 	values := []any{testSigner(t), q, c, *q, *c, newTestCloudVerifier(t), newTestQSEoWVerifier(t),
-		WithSigner(testSigner(t)), WithPublicKey(key.Public()), WithPassphrase([]byte("test-only-passphrase")),
-		q.TokenSource(QSEoWUser{UserDirectory: "D", UserID: "u"}), c.TokenSource(anna),
-		ReuseTokenSource(q.TokenSource(QSEoWUser{UserDirectory: "D", UserID: "u"}), 0), session, transport}
+		WithPassphrase([]byte("test-only-passphrase")), qtok, ctok, &qtok, []Token{ctok}, qsrc, csrc,
+		session, transport}
 	for _, v := range values {
-		for _, verb := range []string{"%v", "%+v", "%#v", "%s"} {
+		for _, verb := range []string{"%v", "%+v", "%#v", "%s", "%q"} {
 			out := fmt.Sprintf(verb, v)
 			for _, s := range secrets {
 				assert.NotContains(t, out, s, "%s of %T", verb, v)

@@ -20,7 +20,7 @@ func FuzzQSEoWSign(f *testing.F) {
 	f.Add(`DIR\anna`, " D", "\x00", "a@b", " ", "exp", "1")
 	f.Add("anna", "D", "", "", "group 2", "userId", "eve")
 	f.Add("ä\u2028", "\u00a0D", "\"", "<script>", "\xff", "aud", "x")
-	q, err := NewQSEoW(WithSigner(testSigner(f)), WithClock(fixedClock))
+	q, err := NewQSEoW(testSigner(f), WithClock(fixedClock))
 	require.NoError(f, err)
 	pub := testCertKey(f)
 	f.Fuzz(func(t *testing.T, userID, dir, name, email, group, attr, value string) {
@@ -50,7 +50,7 @@ func FuzzCloudSign(f *testing.F) {
 	f.Add("", "", "", "", false)
 	f.Add(" s", "n", "no-at", "", false)
 	f.Add("s\x00", "\u2028", "@", "\xff", true)
-	c, err := NewCloud(WithSigner(testSigner(f)), WithClock(fixedClock), WithIssuer("iss"), WithKeyID("kid"))
+	c, err := NewCloud(testSigner(f), "iss", "kid", WithClock(fixedClock))
 	require.NoError(f, err)
 	pub := testCertKey(f)
 	f.Fuzz(func(t *testing.T, sub, name, email, group string, verified bool) {

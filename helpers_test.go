@@ -108,3 +108,28 @@ func verifyStdlib(t testing.TB, raw string, pub *rsa.PublicKey) decoded {
 
 // str returns the JSON value of a claim as written, e.g. `"user"` or `true`.
 func (d decoded) str(name string) string { return string(d.claims[name]) }
+
+// smallKey reads the committed 1024-bit test-only key, which Qlik refuses.
+func smallKey(t testing.TB) *rsa.PrivateKey {
+	t.Helper()
+	data, err := os.ReadFile("testdata/test-only-rsa1024-pkcs8.pem")
+	require.NoError(t, err)
+	block, _ := pem.Decode(data)
+	require.NotNil(t, block)
+	k, err := x509.ParsePKCS8PrivateKey(block.Bytes)
+	require.NoError(t, err)
+	return k.(*rsa.PrivateKey)
+}
+
+// tokenSecrets returns what must never be printed of toks: each token and
+// the start of each of its three parts.
+func tokenSecrets(toks ...Token) []string {
+	var out []string
+	for _, tok := range toks {
+		out = append(out, tok.Raw)
+		for _, part := range strings.Split(tok.Raw, ".") {
+			out = append(out, part[:min(len(part), 24)])
+		}
+	}
+	return out
+}

@@ -8,31 +8,66 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"slices"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/qsjwt/qsjwt/internal/engine"
 )
 
-// QSEoWOption configures [NewQSEoW] and [NewQSEoWVerifier]. Options made for
-// Qlik Cloud only do not satisfy it, so giving one to NewQSEoW does not
-// compile.
-type QSEoWOption interface {
-	applyQSEoW(*qseowConfig)
+// Options. Each constructor takes its own option type, so that an option the
+// constructor would not read does not compile there:
+//
+//	NewQSEoW          QSEoWOption          WithAlgorithm, WithTTL, shared
+//	NewCloud          CloudOption          WithNotBeforeSkew, WithTTL, WithClock
+//	NewQSEoWVerifier  QSEoWVerifierOption  WithClockSkew, shared
+//	NewCloudVerifier  CloudVerifierOption  WithIssuer, WithKeyID, WithClockSkew, WithClock
+//
+// The shared QSEoW options (WithAudience and the claim names) and WithClock
+// configure a builder and its verifier alike. A nil option is ignored.
+
+// QSEoWOption configures [NewQSEoW].
+type QSEoWOption interface{ applyQSEoW(*qseowConfig) }
+
+// QSEoWVerifierOption configures [NewQSEoWVerifier].
+type QSEoWVerifierOption interface {
+	applyQSEoWVerifier(*qseowConfig)
 }
 
-// CloudOption configures [NewCloud] and [NewCloudVerifier]. Options made for
-// QSEoW only do not satisfy it, so giving one to NewCloud does not compile.
-type CloudOption interface {
-	applyCloud(*cloudConfig)
+// CloudOption configures [NewCloud].
+type CloudOption interface{ applyCloud(*cloudConfig) }
+
+// CloudVerifierOption configures [NewCloudVerifier].
+type CloudVerifierOption interface {
+	applyCloudVerifier(*cloudConfig)
 }
 
-// Option configures either builder and either verifier: [WithSigner],
-// [WithTTL], [WithClock], [WithPublicKey], [WithClockSkew].
-type Option interface {
+// QSEoWSharedOption configures a QSEoW builder and a QSEoW verifier alike:
+// [WithAudience], [WithUserIDClaim], [WithUserDirectoryClaim],
+// [WithGroupsClaim].
+type QSEoWSharedOption interface {
+	QSEoWOption
+	QSEoWVerifierOption
+}
+
+// BuilderOption configures either builder: [WithTTL].
+type BuilderOption interface {
 	QSEoWOption
 	CloudOption
+}
+
+// VerifierOption configures either verifier: [WithClockSkew].
+type VerifierOption interface {
+	QSEoWVerifierOption
+	CloudVerifierOption
+}
+
+// Option configures both builders and both verifiers: [WithClock].
+type Option interface {
+	BuilderOption
+	VerifierOption
 }
 
 // common is the configuration both variants share.
@@ -42,8 +77,8 @@ type common struct {
 	now    func() time.Time
 	errs   []error // problems found while applying options
 
-	// Verifiers only; the builders ignore them.
-	publicKey crypto.PublicKey // WithPublicKey; nil means the signer's
+	// Verifiers only.
+	publicKey crypto.PublicKey
 	skew      time.Duration
 	skewGiven bool
 }
@@ -52,88 +87,125 @@ func (c *common) fail(option, format string, args ...any) {
 	c.errs = append(c.errs, &OptionError{Option: option, Reason: fmt.Sprintf(format, args...)})
 }
 
-// option is an Option that records its name and value, so that options can
-// be printed and compared.
-type option struct {
-	name  string
-	value any
-	apply func(*common)
+// failWith records a problem whose cause stays reachable through errors.Is.
+func (c *common) failWith(option string, cause error) {
+	c.errs = append(c.errs, &OptionError{Option: option, Reason: strings.TrimPrefix(cause.Error(), "qsjwt: "), Cause: cause})
 }
 
-func (o option) applyQSEoW(c *qseowConfig) { o.apply(&c.common) }
-func (o option) applyCloud(c *cloudConfig) { o.apply(&c.common) }
-func (o option) String() string            { return fmt.Sprintf("%s(%v)", o.name, o.value) }
+// The option values. Each concrete type has exactly the apply methods of the
+// constructors it configures, so that not even a type assertion moves an
+// option to a constructor that would not read it.
+type (
+	commonOpt struct {
+		name  string
+		value any
+		set   func(*common)
+	}
+	qseowOpt struct {
+		name  string
+		value any
+		set   func(*qseowConfig)
+	}
+	cloudOpt struct {
+		name  string
+		value any
+		set   func(*cloudConfig)
+	}
+	allOpt          struct{ commonOpt } // builders and verifiers
+	builderOpt      struct{ commonOpt } // both builders
+	verifierOpt     struct{ commonOpt } // both verifiers
+	qseowBuilderOpt struct{ qseowOpt }  // the QSEoW builder
+	qseowSharedOpt  struct{ qseowOpt }  // the QSEoW builder and verifier
+	cloudBuilderOpt struct{ cloudOpt }  // the Cloud builder
+	cloudVerifyOpt  struct{ cloudOpt }  // the Cloud verifier
+)
 
-// WithSigner sets the key that signs the tokens; required by the builders.
-// Make one with [SignerFromPEMFile], [SignerFromPEM], [SignerFromCrypto] or
-// [SignerFunc]. A verifier given no [WithPublicKey] checks signatures with the
-// signer's public key.
-func WithSigner(s Signer) Option {
-	return option{"WithSigner", s, func(c *common) {
-		if s == nil {
-			c.fail("WithSigner", "the signer is nil")
-			return
-		}
-		c.signer = s
-	}}
-}
+func (o commonOpt) String() string { return fmt.Sprintf("%s(%v)", o.name, o.value) }
+func (o qseowOpt) String() string  { return fmt.Sprintf("%s(%v)", o.name, o.value) }
+func (o cloudOpt) String() string  { return fmt.Sprintf("%s(%v)", o.name, o.value) }
 
-// WithTTL sets how long each token is valid: exp = iat + ttl. The default is
-// one hour for QSEoW and five minutes for Qlik Cloud, where exp - nbf can never
-// exceed one hour.
-func WithTTL(ttl time.Duration) Option {
-	return option{"WithTTL", ttl, func(c *common) {
-		if ttl < time.Second {
+func (o allOpt) applyQSEoW(c *qseowConfig)         { o.set(&c.common) }
+func (o allOpt) applyCloud(c *cloudConfig)         { o.set(&c.common) }
+func (o allOpt) applyQSEoWVerifier(c *qseowConfig) { o.set(&c.common) }
+func (o allOpt) applyCloudVerifier(c *cloudConfig) { o.set(&c.common) }
+
+func (o builderOpt) applyQSEoW(c *qseowConfig) { o.set(&c.common) }
+func (o builderOpt) applyCloud(c *cloudConfig) { o.set(&c.common) }
+
+func (o verifierOpt) applyQSEoWVerifier(c *qseowConfig) { o.set(&c.common) }
+func (o verifierOpt) applyCloudVerifier(c *cloudConfig) { o.set(&c.common) }
+
+func (o qseowBuilderOpt) applyQSEoW(c *qseowConfig) { o.set(c) }
+
+func (o qseowSharedOpt) applyQSEoW(c *qseowConfig)         { o.set(c) }
+func (o qseowSharedOpt) applyQSEoWVerifier(c *qseowConfig) { o.set(c) }
+
+func (o cloudBuilderOpt) applyCloud(c *cloudConfig) { o.set(c) }
+
+func (o cloudVerifyOpt) applyCloudVerifier(c *cloudConfig) { o.set(c) }
+
+// maxQSEoWTTL is the longest QSEoW lifetime WithTTL accepts. The virtual
+// proxy sets no maximum, but a bearer token that outlives any key rotation
+// is a standing credential, and a longer one only hides a unit mistake.
+const maxQSEoWTTL = 10 * 365 * 24 * time.Hour
+
+// WithTTL sets how long each token is valid: exp = iat + ttl, in whole
+// seconds. The default is one hour for QSEoW and five minutes for Qlik
+// Cloud, where exp - nbf can never exceed one hour ([CloudMaxLifetime]); a
+// QSEoW lifetime is at most ten years.
+func WithTTL(ttl time.Duration) BuilderOption {
+	return builderOpt{commonOpt{"WithTTL", ttl, func(c *common) {
+		switch {
+		case ttl < time.Second:
 			c.fail("WithTTL", "the lifetime %v is under one second; give a positive duration such as 5*time.Minute", ttl)
-			return
+		case ttl > maxQSEoWTTL:
+			c.fail("WithTTL", "the lifetime %v is over ten years (%v); give a lifetime such as time.Hour", ttl, maxQSEoWTTL)
+		default:
+			c.ttl = ttl
 		}
-		c.ttl = ttl
-	}}
+	}}}
 }
 
 // WithClock sets the time source: for a builder, of iat, nbf and exp; for a
 // verifier, the "now" that exp, nbf and iat are checked against. The default
 // is time.Now. Tests give a fixed clock.
 func WithClock(now func() time.Time) Option {
-	return option{"WithClock", "func", func(c *common) {
+	return allOpt{commonOpt{"WithClock", "func", func(c *common) {
 		if now == nil {
 			c.fail("WithClock", "the clock is nil")
 			return
 		}
 		c.now = now
-	}}
+	}}}
 }
 
-// WithPublicKey sets the key a verifier checks signatures with: the public
-// key of the certificate Qlik holds (the virtual proxy's "JWT certificate" or
-// the identity provider's certificate). Give an *rsa.PublicKey, e.g. from
-// [ParsePublicKey] or [ParseJWK], or the *x509.Certificate itself, e.g. from
-// [ParseCertificate]. A private key is refused: a verifier needs only the
-// public half. Without WithPublicKey, a verifier uses the public key of
-// [WithSigner]. Builders ignore this option.
-func WithPublicKey(pub crypto.PublicKey) Option {
-	return option{"WithPublicKey", describeKey(pub), func(c *common) {
-		switch k := pub.(type) {
-		case nil:
-			c.fail("WithPublicKey", "the public key is nil")
-			return
-		case *x509.Certificate:
-			if k == nil {
-				c.fail("WithPublicKey", "the certificate is nil")
-				return
-			}
-			pub = k.PublicKey
-		case rsa.PublicKey:
-			pub = &k
-		case *ecdh.PrivateKey, interface{ Public() crypto.PublicKey }:
-			c.fail("WithPublicKey", "private key given where the public key or certificate belongs (%T); give the certificate Qlik holds, or its public key", pub)
-			return
-		case []byte, string:
-			c.fail("WithPublicKey", "%T is not a key; parse the PEM with qsjwt.ParseCertificate or qsjwt.ParsePublicKey first", pub)
-			return
+// verifierKey returns the RSA public key a verifier checks signatures with,
+// from an *rsa.PublicKey, an rsa.PublicKey or an *x509.Certificate.
+func verifierKey(key crypto.PublicKey) (crypto.PublicKey, error) {
+	why := ""
+	switch k := key.(type) {
+	case nil:
+		why = "the public key is nil; give the certificate Qlik holds (qsjwt.ParseCertificate) or its public key"
+	case *x509.Certificate:
+		if k == nil {
+			why = "the certificate is nil"
+			break
 		}
-		c.publicKey = pub
-	}}
+		key = k.PublicKey
+	case rsa.PublicKey:
+		key = &k
+	case *ecdh.PrivateKey, interface{ Public() crypto.PublicKey }:
+		why = fmt.Sprintf("a private key (%T) was given where the public key or certificate belongs; give the certificate Qlik holds, or its public key", key)
+	case []byte, string:
+		why = fmt.Sprintf("%T is not a key; parse the PEM with qsjwt.ParseCertificate or qsjwt.ParsePublicKey first", key)
+	}
+	if why != "" {
+		return nil, &OptionError{Option: "key", Reason: why}
+	}
+	if err := checkPublicKey(key); err != nil {
+		return nil, &OptionError{Option: "key", Reason: strings.TrimPrefix(err.Error(), "qsjwt: "), Cause: err}
+	}
+	return key, nil
 }
 
 // DefaultClockSkew is how far a verifier lets exp, nbf and iat miss the
@@ -147,10 +219,10 @@ const maxClockSkew = 2 * time.Hour
 // WithClockSkew sets how far a verifier lets exp, nbf and iat miss the current
 // time (default [DefaultClockSkew]): set it to the identity provider's
 // clockToleranceSec for Qlik Cloud. Zero checks the times exactly; at most two
-// hours, Qlik Cloud's upper limit. Builders ignore this option (for Qlik
-// Cloud, [WithNotBeforeSkew] sets nbf early instead).
-func WithClockSkew(d time.Duration) Option {
-	return option{"WithClockSkew", d, func(c *common) {
+// hours, Qlik Cloud's upper limit. (For a Qlik Cloud builder,
+// [WithNotBeforeSkew] sets nbf early instead.)
+func WithClockSkew(d time.Duration) VerifierOption {
+	return verifierOpt{commonOpt{"WithClockSkew", d, func(c *common) {
 		switch {
 		case d < 0:
 			c.fail("WithClockSkew", "the skew %v is negative; give zero or more", d)
@@ -161,7 +233,7 @@ func WithClockSkew(d time.Duration) Option {
 		default:
 			c.skew, c.skewGiven = d, true
 		}
-	}}
+	}}}
 }
 
 // qseowConfig is what the QSEoW options set.
@@ -174,15 +246,6 @@ type qseowConfig struct {
 	groupsClaim  string
 }
 
-type qseowOption struct {
-	name  string
-	value any
-	apply func(*qseowConfig)
-}
-
-func (o qseowOption) applyQSEoW(c *qseowConfig) { o.apply(c) }
-func (o qseowOption) String() string            { return fmt.Sprintf("%s(%v)", o.name, o.value) }
-
 // qseowAlgorithms and cloudAlgorithms are the algorithms each variant
 // accepts: what the builders may sign with and the verifiers' allow-lists.
 var (
@@ -191,36 +254,35 @@ var (
 )
 
 // WithAlgorithm sets the QSEoW signature algorithm: RS256 (the default), RS384
-// or RS512. The virtual proxy accepts all three, and so does a QSEoW verifier
-// whatever this option says.
+// or RS512. The virtual proxy accepts all three, and so does a QSEoW verifier.
 func WithAlgorithm(alg Algorithm) QSEoWOption {
-	return qseowOption{"WithAlgorithm", alg, func(c *qseowConfig) {
+	return qseowBuilderOpt{qseowOpt{"WithAlgorithm", alg, func(c *qseowConfig) {
 		if !slices.Contains(qseowAlgorithms, alg) {
 			c.fail("WithAlgorithm", "%q is not accepted by a QSEoW virtual proxy; use RS256, RS384 or RS512", string(alg))
 			return
 		}
 		c.alg = alg
-	}}
+	}}}
 }
 
 // WithAudience sets the "aud" claim, as a plain string. Give it when the
 // virtual proxy has a JWT audience set; it must match exactly. Without it the
 // token carries no "aud". A verifier given it requires "aud" to be exactly
 // this string; without it, a verifier does not check "aud", as the proxy.
-func WithAudience(aud string) QSEoWOption {
-	return qseowOption{"WithAudience", aud, func(c *qseowConfig) {
+func WithAudience(aud string) QSEoWSharedOption {
+	return qseowSharedOpt{qseowOpt{"WithAudience", aud, func(c *qseowConfig) {
 		if err := checkValue(aud); err != "" {
 			c.fail("WithAudience", "the audience %s; give the virtual proxy's \"JWT audience\" exactly", err)
 			return
 		}
 		c.audience = aud
-	}}
+	}}}
 }
 
 // WithUserIDClaim sets the name of the claim that carries the user ID: the
 // virtual proxy's "JWT attribute for user ID" (case-sensitive). Default
 // "userId"; Qlik's own samples use "user".
-func WithUserIDClaim(name string) QSEoWOption {
+func WithUserIDClaim(name string) QSEoWSharedOption {
 	return qseowClaimName("WithUserIDClaim", name, func(c *qseowConfig) { c.userIDClaim = name })
 }
 
@@ -228,24 +290,24 @@ func WithUserIDClaim(name string) QSEoWOption {
 // directory: the virtual proxy's "JWT attribute for user directory"
 // (case-sensitive). Default "userDirectory"; Qlik's own samples use
 // "directory".
-func WithUserDirectoryClaim(name string) QSEoWOption {
+func WithUserDirectoryClaim(name string) QSEoWSharedOption {
 	return qseowClaimName("WithUserDirectoryClaim", name, func(c *qseowConfig) { c.userDirClaim = name })
 }
 
 // WithGroupsClaim sets the name of the claim that carries the groups, as the
 // virtual proxy's attribute mapping reads it. Default "group".
-func WithGroupsClaim(name string) QSEoWOption {
+func WithGroupsClaim(name string) QSEoWSharedOption {
 	return qseowClaimName("WithGroupsClaim", name, func(c *qseowConfig) { c.groupsClaim = name })
 }
 
-func qseowClaimName(option, name string, set func(*qseowConfig)) QSEoWOption {
-	return qseowOption{option, name, func(c *qseowConfig) {
+func qseowClaimName(option, name string, set func(*qseowConfig)) QSEoWSharedOption {
+	return qseowSharedOpt{qseowOpt{option, name, func(c *qseowConfig) {
 		if err := checkClaimName(name); err != "" {
-			c.fail(option, "claim name %q %s", name, err)
+			c.fail(option, "claim name %s %s", quoteValue(name), err)
 			return
 		}
 		set(c)
-	}}
+	}}}
 }
 
 // cloudConfig is what the Qlik Cloud options set.
@@ -255,41 +317,35 @@ type cloudConfig struct {
 	keyID    string
 	nbfSkew  time.Duration
 	nbfGiven bool
-	random   io.Reader
+	random   io.Reader // crypto/rand; tests replace it (export_test.go)
 }
 
-type cloudOption struct {
-	name  string
-	value any
-	apply func(*cloudConfig)
-}
-
-func (o cloudOption) applyCloud(c *cloudConfig) { o.apply(c) }
-func (o cloudOption) String() string            { return fmt.Sprintf("%s(%v)", o.name, o.value) }
-
-// WithIssuer sets the "iss" claim: the issuer of the tenant's JWT identity
-// provider, exactly as configured there; required. A verifier requires "iss"
-// to be exactly this string.
-func WithIssuer(iss string) CloudOption {
-	return cloudOption{"WithIssuer", iss, func(c *cloudConfig) {
+// WithIssuer makes a Qlik Cloud verifier require "iss" to be exactly iss:
+// the issuer of the tenant's JWT identity provider. Without it the verifier
+// does not check "iss" and says so in a warning. (A builder takes the
+// issuer as a parameter of [NewCloud].)
+func WithIssuer(iss string) CloudVerifierOption {
+	return cloudVerifyOpt{cloudOpt{"WithIssuer", iss, func(c *cloudConfig) {
 		if err := checkValue(iss); err != "" {
 			c.fail("WithIssuer", "the issuer %s; give the identity provider's issuer exactly", err)
 			return
 		}
 		c.issuer = iss
-	}}
+	}}}
 }
 
-// WithKeyID sets the header "kid": the Key ID of the tenant's JWT identity
-// provider; required. A verifier requires "kid" to be exactly this string.
-func WithKeyID(kid string) CloudOption {
-	return cloudOption{"WithKeyID", kid, func(c *cloudConfig) {
+// WithKeyID makes a Qlik Cloud verifier require the header "kid" to be
+// exactly kid: the Key ID of the tenant's JWT identity provider. Without it
+// the verifier does not check "kid" and says so in a warning. (A builder
+// takes the key ID as a parameter of [NewCloud].)
+func WithKeyID(kid string) CloudVerifierOption {
+	return cloudVerifyOpt{cloudOpt{"WithKeyID", kid, func(c *cloudConfig) {
 		if err := checkValue(kid); err != "" {
 			c.fail("WithKeyID", "the key ID %s; give the identity provider's Key ID exactly", err)
 			return
 		}
 		c.keyID = kid
-	}}
+	}}}
 }
 
 // DefaultNotBeforeSkew is how far "nbf" is set before "iat" for Qlik Cloud,
@@ -299,38 +355,34 @@ const DefaultNotBeforeSkew = 5 * time.Second
 // WithNotBeforeSkew sets how far "nbf" lies before "iat" (default
 // [DefaultNotBeforeSkew]). It counts against the one-hour limit on exp - nbf.
 func WithNotBeforeSkew(d time.Duration) CloudOption {
-	return cloudOption{"WithNotBeforeSkew", d, func(c *cloudConfig) {
-		if d < 0 {
+	return cloudBuilderOpt{cloudOpt{"WithNotBeforeSkew", d, func(c *cloudConfig) {
+		switch {
+		case d < 0:
 			c.fail("WithNotBeforeSkew", "the skew %v is negative; nbf must not lie after iat", d)
-			return
+		case d > CloudMaxLifetime:
+			c.fail("WithNotBeforeSkew", "the skew %v exceeds Qlik Cloud's limit of %v on exp - nbf", d, CloudMaxLifetime)
+		default:
+			c.nbfSkew, c.nbfGiven = d, true
 		}
-		c.nbfSkew, c.nbfGiven = d, true
-	}}
+	}}}
 }
 
-// WithRandom sets the source of the random "jti" (default crypto/rand). Only
-// tests should give another: Qlik refuses a reused jti.
-func WithRandom(r io.Reader) CloudOption {
-	return cloudOption{"WithRandom", "reader", func(c *cloudConfig) {
-		if r == nil {
-			c.fail("WithRandom", "the reader is nil")
-			return
-		}
-		c.random = r
-	}}
+// checkSigner records a problem with the signer parameter of a builder.
+func (c *common) checkSigner(s Signer) {
+	if s == nil {
+		c.fail("signer", "the signer is nil; give one from qsjwt.SignerFromPEMFile(\"privatekey.pem\"), SignerFromCrypto or SignerFunc")
+		return
+	}
+	if err := checkPublicKey(s.Public()); err != nil {
+		c.failWith("signer", err)
+		return
+	}
+	c.signer = s
 }
 
-// finish checks what both variants need once all options are applied and
+// finish checks what both builders need once all options are applied and
 // returns every problem found.
 func (c *common) finish(defaultTTL time.Duration) error {
-	if c.signer == nil && !hasOption(c.errs, "WithSigner") {
-		c.fail("WithSigner", "no signer; give WithSigner(qsjwt.SignerFromPEMFile(\"privatekey.pem\")) or another Signer")
-	}
-	if c.signer != nil {
-		if err := checkPublicKey(c.signer.Public()); err != nil {
-			c.fail("WithSigner", "%v", strings.TrimPrefix(err.Error(), "qsjwt: "))
-		}
-	}
 	if c.ttl == 0 {
 		c.ttl = defaultTTL
 	}
@@ -340,27 +392,14 @@ func (c *common) finish(defaultTTL time.Duration) error {
 	return errors.Join(c.errs...)
 }
 
-// finishVerifier checks what both verifiers need once all options are
-// applied and returns every problem found. The key is WithPublicKey's, or
-// else the public key of WithSigner; if both are given they must agree.
-func (c *common) finishVerifier() error {
-	option := "WithPublicKey"
-	switch {
-	case c.publicKey == nil && c.signer != nil:
-		c.publicKey, option = c.signer.Public(), "WithSigner"
-	case c.publicKey != nil && c.signer != nil:
-		if k, ok := c.publicKey.(interface{ Equal(crypto.PublicKey) bool }); !ok || !k.Equal(c.signer.Public()) {
-			c.fail("WithPublicKey", "the key (%s) is not the public key of WithSigner's signer (%s); give one of them",
-				describeKey(c.publicKey), describeKey(c.signer.Public()))
-		}
-	case c.publicKey == nil && !hasOption(c.errs, "WithPublicKey") && !hasOption(c.errs, "WithSigner"):
-		c.fail("WithPublicKey", "no key to verify with; give WithPublicKey with the certificate Qlik holds (qsjwt.ParseCertificate) or its public key")
+// finishVerifier checks the key of a verifier once all options are applied
+// and returns every problem found.
+func (c *common) finishVerifier(key crypto.PublicKey) error {
+	pub, err := verifierKey(key)
+	if err != nil {
+		c.errs = append([]error{err}, c.errs...)
 	}
-	if c.publicKey != nil {
-		if err := checkPublicKey(c.publicKey); err != nil {
-			c.fail(option, "%v", strings.TrimPrefix(err.Error(), "qsjwt: "))
-		}
-	}
+	c.publicKey = pub
 	if !c.skewGiven {
 		c.skew = DefaultClockSkew
 	}
@@ -403,8 +442,61 @@ func checkValue(s string) string {
 	switch {
 	case s == "":
 		return "is empty"
+	case !utf8.ValidString(s):
+		return invalidUTF8
 	case strings.TrimSpace(s) != s:
 		return "has leading or trailing white space"
 	}
 	return ""
+}
+
+// invalidUTF8 is the reason for a string that is not valid UTF-8: JSON
+// would replace the bad bytes with U+FFFD, so that two different values
+// became one.
+const invalidUTF8 = "is not valid UTF-8; JSON would replace the bad bytes with U+FFFD, so that different values read the same"
+
+// quoteValue quotes s for an error, or describes it when it is not UTF-8.
+func quoteValue(s string) string {
+	if !utf8.ValidString(s) {
+		return "(not UTF-8)"
+	}
+	return fmt.Sprintf("%q", s)
+}
+
+// Time bounds of the NumericDates the builders write: from 1970 to the end
+// of year 9999, the range every JWT library and Qlik's Node.js reads.
+const (
+	minNumericDate = 0
+	maxNumericDate = 253402300799 // 9999-12-31T23:59:59Z
+)
+
+// addSeconds returns t + d in whole Unix seconds (d rounded down), or false
+// when the result leaves [minNumericDate, maxNumericDate]. It cannot
+// overflow.
+func addSeconds(t int64, d time.Duration) (int64, bool) {
+	s := int64(d / time.Second)
+	if (s > 0 && t > math.MaxInt64-s) || (s < 0 && t < math.MinInt64-s) {
+		return 0, false
+	}
+	r := t + s
+	return r, r >= minNumericDate && r <= maxNumericDate
+}
+
+// tokenTimes returns iat, nbf (nbfSkew before iat) and exp (ttl after iat)
+// of a token signed now, in whole seconds, or an *OptionError when one of
+// them cannot be a NumericDate.
+func tokenTimes(now time.Time, ttl, nbfSkew time.Duration) (iat, nbf, exp time.Time, err error) {
+	i, ok := addSeconds(now.Unix(), 0)
+	if !ok {
+		return iat, nbf, exp, &OptionError{Option: "WithClock", Reason: fmt.Sprintf("the clock reads %s, outside the years 1970 to 9999 a token's times can carry", now.UTC().Format(time.RFC3339))}
+	}
+	n, ok := addSeconds(i, -nbfSkew)
+	if !ok {
+		return iat, nbf, exp, &OptionError{Option: "WithNotBeforeSkew", Reason: fmt.Sprintf("nbf = iat - %v falls before 1970", nbfSkew)}
+	}
+	e, ok := addSeconds(i, ttl)
+	if !ok {
+		return iat, nbf, exp, &OptionError{Option: "WithTTL", Reason: fmt.Sprintf("exp = iat + %v falls after year 9999; give a shorter lifetime", ttl)}
+	}
+	return time.Unix(i, 0).UTC(), time.Unix(n, 0).UTC(), time.Unix(e, 0).UTC(), nil
 }

@@ -2,11 +2,14 @@ package qsjwt
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"maps"
+	"math"
 	"slices"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/qsjwt/qsjwt/internal/engine"
 )
@@ -46,37 +49,38 @@ type QSEoWUser struct {
 	Attributes map[string]any
 }
 
-// NewQSEoW checks the options and returns a QSEoW token builder. With no
-// option but [WithSigner] it signs RS256 tokens valid for one hour with the
-// claims userId, userDirectory and group and no audience. Every problem with
-// the options is reported at once, each naming the option that fixes it.
-//
-// [WithPublicKey] and [WithClockSkew] configure a [QSEoWVerifier] and are
-// ignored here, so that one set of options serves both.
-func NewQSEoW(opts ...QSEoWOption) (*QSEoW, error) {
-	cfg := newQSEoWConfig("NewQSEoW", opts)
+// NewQSEoW checks the signer and the options and returns a QSEoW token
+// builder. With no option it signs RS256 tokens valid for one hour with the
+// claims userId, userDirectory and group and no audience. Every problem is
+// reported at once, each an [*OptionError] naming the option (or "signer")
+// that fixes it; a signer whose key Qlik cannot use also matches [ErrKey].
+// Nil options are ignored.
+func NewQSEoW(signer Signer, opts ...QSEoWOption) (*QSEoW, error) {
+	cfg := defaultQSEoWConfig()
+	cfg.checkSigner(signer)
+	for _, o := range opts {
+		if o != nil {
+			o.applyQSEoW(&cfg)
+		}
+	}
+	cfg.checkClaimNames()
 	if err := cfg.finish(DefaultQSEoWTTL); err != nil {
 		return nil, err
 	}
 	return &QSEoW{cfg: cfg}, nil
 }
 
-// newQSEoWConfig applies opts over the defaults and checks the rules that
-// span several options; constructor names the function for a nil option.
-func newQSEoWConfig(constructor string, opts []QSEoWOption) qseowConfig {
-	cfg := qseowConfig{
+func defaultQSEoWConfig() qseowConfig {
+	return qseowConfig{
 		alg:          RS256,
 		userIDClaim:  DefaultUserIDClaim,
 		userDirClaim: DefaultUserDirectoryClaim,
 		groupsClaim:  DefaultGroupsClaim,
 	}
-	for _, o := range opts {
-		if o == nil {
-			cfg.fail(constructor, "an option is nil")
-			continue
-		}
-		o.applyQSEoW(&cfg)
-	}
+}
+
+// checkClaimNames checks the rule that spans the claim name options.
+func (cfg *qseowConfig) checkClaimNames() {
 	names := []struct{ option, name string }{
 		{"WithUserIDClaim", cfg.userIDClaim},
 		{"WithUserDirectoryClaim", cfg.userDirClaim},
@@ -89,49 +93,48 @@ func newQSEoWConfig(constructor string, opts []QSEoWOption) qseowConfig {
 			}
 		}
 	}
-	return cfg
 }
 
 // Algorithm returns the algorithm the tokens are signed with.
 func (q *QSEoW) Algorithm() Algorithm { return q.cfg.alg }
 
-// Sign checks u against the QSEoW rules and returns a signed token. A claim
-// the rules refuse gives a [*ClaimError]; a failing signer an error wrapping
-// [ErrSigner], or ctx's error when ctx ended.
+// Sign checks u against the QSEoW rules and returns a signed token. Claims
+// the rules refuse give one [*ClaimError] each, joined with errors.Join; a
+// clock whose time cannot be written gives an [*OptionError]; a failing
+// signer an error wrapping [ErrSigner], or ctx's error when ctx ended.
 func (q *QSEoW) Sign(ctx context.Context, u QSEoWUser) (Token, error) {
 	claims, err := q.claims(u)
 	if err != nil {
 		return Token{}, err
 	}
-	now := q.cfg.now().Truncate(time.Second)
-	exp := now.Add(q.cfg.ttl).Truncate(time.Second)
-	if err := claims.add("iat", "", now); err != nil {
+	iat, _, exp, err := tokenTimes(q.cfg.now(), q.cfg.ttl, 0)
+	if err != nil {
 		return Token{}, err
 	}
-	if err := claims.add("exp", "", exp); err != nil {
-		return Token{}, err
-	}
+	claims.claims = append(claims.claims, engine.Claim{Name: "iat", Value: iat}, engine.Claim{Name: "exp", Value: exp})
 	raw, err := q.cfg.sign(ctx, q.cfg.alg, "", claims.claims)
 	if err != nil {
 		return Token{}, err
 	}
-	return Token{Raw: raw, IssuedAt: now, ExpiresAt: exp}, nil
+	return Token{Raw: raw, IssuedAt: iat, ExpiresAt: exp}, nil
 }
 
-// claims checks u and returns the claims of its token, without times.
+// claims checks u and returns the claims of its token, without times, or
+// every problem found, joined.
 func (q *QSEoW) claims(u QSEoWUser) (*claimSet, error) {
 	s := &claimSet{claims: make([]engine.Claim, 0, 8+len(u.Attributes))}
-	if err := checkQSEoWName(q.cfg.userIDClaim, "QSEoWUser.UserID", u.UserID); err != nil {
-		return nil, err
+	var errs []error
+	report := func(err error) {
+		if err != nil {
+			errs = append(errs, err)
+		}
 	}
-	if err := checkQSEoWName(q.cfg.userDirClaim, "QSEoWUser.UserDirectory", u.UserDirectory); err != nil {
-		return nil, err
-	}
-	add := []struct {
-		name, field string
-		value       any
-		skip        bool
-	}{
+	report(checkQSEoWName(q.cfg.userIDClaim, "QSEoWUser.UserID", u.UserID))
+	report(checkQSEoWName(q.cfg.userDirClaim, "QSEoWUser.UserDirectory", u.UserDirectory))
+	report(checkOptional("name", "QSEoWUser.Name", u.Name))
+	report(checkOptional("email", "QSEoWUser.Email", u.Email))
+	report(checkGroups(q.cfg.groupsClaim, "QSEoWUser.Groups", u.Groups))
+	add := []claimField{
 		{q.cfg.userIDClaim, "QSEoWUser.UserID", u.UserID, false},
 		{q.cfg.userDirClaim, "QSEoWUser.UserDirectory", u.UserDirectory, false},
 		{"aud", "WithAudience", q.cfg.audience, q.cfg.audience == ""},
@@ -140,35 +143,48 @@ func (q *QSEoW) claims(u QSEoWUser) (*claimSet, error) {
 		{q.cfg.groupsClaim, "QSEoWUser.Groups", u.Groups, len(u.Groups) == 0},
 	}
 	for _, c := range add {
-		if c.skip {
-			continue
+		if !c.skip {
+			report(s.add(c.name, c.field, c.value))
 		}
-		if err := s.add(c.name, c.field, c.value); err != nil {
-			return nil, err
-		}
-	}
-	if err := checkGroups(q.cfg.groupsClaim, "QSEoWUser.Groups", u.Groups); err != nil {
-		return nil, err
 	}
 	for _, name := range slices.Sorted(maps.Keys(u.Attributes)) {
-		field := fmt.Sprintf("QSEoWUser.Attributes[%q]", name)
+		field := fmt.Sprintf("QSEoWUser.Attributes[%s]", quoteValue(name))
 		if why := checkClaimName(name); why != "" {
-			return nil, &ClaimError{Claim: name, Field: field, Reason: "the attribute name " + why, Err: ErrInvalidClaim}
+			errs = append(errs, &ClaimError{Claim: claimName(name), Field: field, Reason: "the attribute name " + why, Err: ErrInvalidClaim})
+			continue
 		}
-		for _, c := range add {
-			if c.name == name {
-				return nil, &ClaimError{Claim: name, Field: field, Reason: "is the claim of " + c.field + "; give each claim once", Err: ErrInvalidClaim}
-			}
+		if i := slices.IndexFunc(add, func(c claimField) bool { return c.name == name }); i >= 0 {
+			errs = append(errs, &ClaimError{Claim: name, Field: field, Reason: "is the claim of " + add[i].field + "; give each claim once", Err: ErrInvalidClaim})
+			continue
 		}
 		v, err := attributeValue(name, field, u.Attributes[name])
 		if err != nil {
-			return nil, err
+			errs = append(errs, err)
+			continue
 		}
-		if err := s.add(name, field, v); err != nil {
-			return nil, err
-		}
+		report(s.add(name, field, v))
+	}
+	if len(errs) > 0 {
+		return nil, errors.Join(errs...)
 	}
 	return s, nil
+}
+
+// claimField is a claim of a QSEoW token and the field or option it comes
+// from; skip leaves out an optional one that is empty.
+type claimField struct {
+	name, field string
+	value       any
+	skip        bool
+}
+
+// claimName returns name for a ClaimError's Claim, or a description when it
+// is not valid UTF-8.
+func claimName(name string) string {
+	if !utf8.ValidString(name) {
+		return "(not UTF-8)"
+	}
+	return name
 }
 
 // checkQSEoWName is the rule for the user ID and the user directory.
@@ -176,6 +192,8 @@ func checkQSEoWName(claim, field, v string) error {
 	switch {
 	case v == "":
 		return &ClaimError{Claim: claim, Field: field, Reason: "is empty; the virtual proxy needs it", Err: ErrMissingClaim}
+	case !utf8.ValidString(v):
+		return &ClaimError{Claim: claim, Field: field, Reason: invalidUTF8, Err: ErrInvalidClaim}
 	case strings.TrimSpace(v) != v:
 		return &ClaimError{Claim: claim, Field: field, Reason: "has leading or trailing white space; Qlik would see another user", Err: ErrInvalidClaim}
 	case strings.Contains(v, `\`):
@@ -184,27 +202,65 @@ func checkQSEoWName(claim, field, v string) error {
 	return nil
 }
 
-// checkGroups is the rule for group names in both variants.
-func checkGroups(claim, field string, groups []string) error {
-	for i, g := range groups {
-		if strings.TrimSpace(g) == "" {
-			return &ClaimError{Claim: claim, Field: fmt.Sprintf("%s[%d]", field, i), Reason: "a group name is empty", Err: ErrInvalidClaim}
-		}
+// checkOptional is the rule for an optional string claim: valid UTF-8.
+func checkOptional(claim, field, v string) error {
+	if !utf8.ValidString(v) {
+		return &ClaimError{Claim: claim, Field: field, Reason: invalidUTF8, Err: ErrInvalidClaim}
 	}
 	return nil
 }
 
-// attributeValue returns v if it can be a QSEoW attribute value.
+// checkGroups is the rule for group names in both variants; it returns
+// every problem, joined.
+func checkGroups(claim, field string, groups []string) error {
+	var errs []error
+	for i, g := range groups {
+		f := fmt.Sprintf("%s[%d]", field, i)
+		switch {
+		case !utf8.ValidString(g):
+			errs = append(errs, &ClaimError{Claim: claim, Field: f, Reason: "the group name " + invalidUTF8, Err: ErrInvalidClaim})
+		case strings.TrimSpace(g) == "":
+			errs = append(errs, &ClaimError{Claim: claim, Field: f, Reason: "a group name is empty", Err: ErrInvalidClaim})
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// attributeValue returns v if it can be a QSEoW attribute value: a value
+// JSON can write exactly.
 func attributeValue(name, field string, v any) (any, error) {
+	refuse := func(format string, args ...any) (any, error) {
+		return nil, &ClaimError{Claim: name, Field: field, Reason: fmt.Sprintf(format, args...), Err: ErrInvalidClaim}
+	}
 	switch v := v.(type) {
-	case string, bool, int, int32, int64, uint, uint32, uint64, float32, float64:
+	case bool, int, int32, int64, uint, uint32, uint64:
+		return v, nil
+	case float32:
+		if f := float64(v); math.IsNaN(f) || math.IsInf(f, 0) {
+			return refuse("the attribute value is %v, which JSON cannot write; give a finite number", v)
+		}
+		return v, nil
+	case float64:
+		if math.IsNaN(v) || math.IsInf(v, 0) {
+			return refuse("the attribute value is %v, which JSON cannot write; give a finite number", v)
+		}
+		return v, nil
+	case string:
+		if !utf8.ValidString(v) {
+			return refuse("the attribute value %s", invalidUTF8)
+		}
 		return v, nil
 	case []string:
+		for i, s := range v {
+			if !utf8.ValidString(s) {
+				return refuse("element %d of the attribute value %s", i, invalidUTF8)
+			}
+		}
 		return v, nil
 	case nil:
-		return nil, &ClaimError{Claim: name, Field: field, Reason: "the attribute value is nil; leave the attribute out instead", Err: ErrInvalidClaim}
+		return refuse("the attribute value is nil; leave the attribute out instead")
 	default:
-		return nil, &ClaimError{Claim: name, Field: field, Reason: fmt.Sprintf("the attribute value has type %T; give a string, []string, bool or number", v), Err: ErrInvalidClaim}
+		return refuse("the attribute value has type %T; give a string, []string, bool or number", v)
 	}
 }
 
@@ -212,4 +268,16 @@ func attributeValue(name, field string, v any) (any, error) {
 func (q *QSEoW) Format(f fmt.State, _ rune) {
 	fmt.Fprintf(f, "qsjwt.QSEoW{alg: %s, key: %s, userId: %q, userDirectory: %q, groups: %q, audience: %q, ttl: %v}",
 		q.cfg.alg, describeKey(q.cfg.signer.Public()), q.cfg.userIDClaim, q.cfg.userDirClaim, q.cfg.groupsClaim, q.cfg.audience, q.cfg.ttl)
+}
+
+// joinedErrors returns the errors errors.Join put together in err, err
+// alone, or none for nil.
+func joinedErrors(err error) []error {
+	if j, ok := err.(interface{ Unwrap() []error }); ok {
+		return j.Unwrap()
+	}
+	if err != nil {
+		return []error{err}
+	}
+	return nil
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto"
 	"errors"
+	"math"
 	"testing"
 	"time"
 
@@ -13,7 +14,7 @@ import (
 
 func newTestQSEoW(t *testing.T, opts ...QSEoWOption) *QSEoW {
 	t.Helper()
-	q, err := NewQSEoW(append([]QSEoWOption{WithSigner(testSigner(t)), WithClock(fixedClock)}, opts...)...)
+	q, err := NewQSEoW(testSigner(t), append([]QSEoWOption{WithClock(fixedClock)}, opts...)...)
 	require.NoError(t, err)
 	return q
 }
@@ -119,30 +120,36 @@ func TestQSEoWClaimRules(t *testing.T) {
 }
 
 func TestNewQSEoWOptionErrors(t *testing.T) {
+	s := testSigner(t)
+	small := SignerFunc(smallKey(t).Public(), nil)
 	cases := []struct {
 		name    string
+		signer  Signer
 		opts    []QSEoWOption
 		options []string // every option named in the error
 	}{
-		{"no signer", nil, []string{"WithSigner"}},
-		{"nil signer", []QSEoWOption{WithSigner(nil)}, []string{"WithSigner"}},
-		{"HS256", []QSEoWOption{WithSigner(testSigner(t)), WithAlgorithm("HS256")}, []string{"WithAlgorithm"}},
-		{"none", []QSEoWOption{WithSigner(testSigner(t)), WithAlgorithm("none")}, []string{"WithAlgorithm"}},
-		{"registered claim", []QSEoWOption{WithSigner(testSigner(t)), WithUserIDClaim("sub")}, []string{"WithUserIDClaim"}},
-		{"empty claim", []QSEoWOption{WithSigner(testSigner(t)), WithUserDirectoryClaim("")}, []string{"WithUserDirectoryClaim"}},
-		{"same claims", []QSEoWOption{WithSigner(testSigner(t)), WithUserIDClaim("u"), WithUserDirectoryClaim("u")}, []string{"WithUserDirectoryClaim"}},
-		{"groups claim is user ID", []QSEoWOption{WithSigner(testSigner(t)), WithGroupsClaim("userId")}, []string{"WithGroupsClaim"}},
-		{"blank audience", []QSEoWOption{WithSigner(testSigner(t)), WithAudience(" ")}, []string{"WithAudience"}},
-		{"zero ttl", []QSEoWOption{WithSigner(testSigner(t)), WithTTL(0)}, []string{"WithTTL"}},
-		{"negative ttl", []QSEoWOption{WithSigner(testSigner(t)), WithTTL(-time.Hour)}, []string{"WithTTL"}},
-		{"nil clock", []QSEoWOption{WithSigner(testSigner(t)), WithClock(nil)}, []string{"WithClock"}},
-		{"nil option", []QSEoWOption{WithSigner(testSigner(t)), nil}, []string{"NewQSEoW"}},
-		{"every problem at once", []QSEoWOption{WithAlgorithm("HS256"), WithTTL(-1), WithAudience(""), WithUserIDClaim("iat")},
-			[]string{"WithSigner", "WithAlgorithm", "WithTTL", "WithAudience", "WithUserIDClaim"}},
+		{"nil signer", nil, nil, []string{"signer"}},
+		{"1024-bit signer", small, nil, []string{"signer"}},
+		{"ttl of 292 years", s, []QSEoWOption{WithTTL(math.MaxInt64)}, []string{"WithTTL"}},
+		{"ttl over ten years", s, []QSEoWOption{WithTTL(maxQSEoWTTL + time.Second)}, []string{"WithTTL"}},
+		{"audience not UTF-8", s, []QSEoWOption{WithAudience("qlik-\xff")}, []string{"WithAudience"}},
+		{"claim name not UTF-8", s, []QSEoWOption{WithUserIDClaim("user\xfc")}, []string{"WithUserIDClaim"}},
+		{"HS256", s, []QSEoWOption{WithAlgorithm("HS256")}, []string{"WithAlgorithm"}},
+		{"none", s, []QSEoWOption{WithAlgorithm("none")}, []string{"WithAlgorithm"}},
+		{"registered claim", s, []QSEoWOption{WithUserIDClaim("sub")}, []string{"WithUserIDClaim"}},
+		{"empty claim", s, []QSEoWOption{WithUserDirectoryClaim("")}, []string{"WithUserDirectoryClaim"}},
+		{"same claims", s, []QSEoWOption{WithUserIDClaim("u"), WithUserDirectoryClaim("u")}, []string{"WithUserDirectoryClaim"}},
+		{"groups claim is user ID", s, []QSEoWOption{WithGroupsClaim("userId")}, []string{"WithGroupsClaim"}},
+		{"blank audience", s, []QSEoWOption{WithAudience(" ")}, []string{"WithAudience"}},
+		{"zero ttl", s, []QSEoWOption{WithTTL(0)}, []string{"WithTTL"}},
+		{"negative ttl", s, []QSEoWOption{WithTTL(-time.Hour)}, []string{"WithTTL"}},
+		{"nil clock", s, []QSEoWOption{WithClock(nil)}, []string{"WithClock"}},
+		{"every problem at once", nil, []QSEoWOption{WithAlgorithm("HS256"), WithTTL(-1), WithAudience(""), WithUserIDClaim("iat")},
+			[]string{"signer", "WithAlgorithm", "WithTTL", "WithAudience", "WithUserIDClaim"}},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			q, err := NewQSEoW(tc.opts...)
+			q, err := NewQSEoW(tc.signer, tc.opts...)
 			require.Error(t, err)
 			assert.Nil(t, q)
 			assert.ErrorIs(t, err, ErrInvalidOption)
@@ -166,8 +173,9 @@ func unjoin(err error) []error {
 func TestQSEoWSignerFailure(t *testing.T) {
 	boom := errors.New("hsm offline")
 	s := SignerFunc(testKey(t).Public(), func(context.Context, []byte, crypto.Hash) ([]byte, error) { return nil, boom })
-	q := newTestQSEoW(t, WithSigner(s))
-	_, err := q.Sign(context.Background(), QSEoWUser{UserDirectory: "D", UserID: "u"})
+	q, err := NewQSEoW(s, WithClock(fixedClock))
+	require.NoError(t, err)
+	_, err = q.Sign(context.Background(), QSEoWUser{UserDirectory: "D", UserID: "u"})
 	assert.ErrorIs(t, err, ErrSigner)
 	assert.ErrorIs(t, err, boom)
 

@@ -56,7 +56,7 @@ func TestQSEoWTransportAddsTokenAndXrfkey(t *testing.T) {
 	}))
 	defer srv.Close()
 	signer, _ := sessCountingSigner(t)
-	q, err := NewQSEoW(WithSigner(signer), WithClock(fixedClock))
+	q, err := NewQSEoW(signer, WithClock(fixedClock))
 	require.NoError(t, err)
 	c := &http.Client{Transport: &QSEoWTransport{Source: q.TokenSource(qAnna)}} // nil Base: http.DefaultTransport
 

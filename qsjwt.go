@@ -33,6 +33,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"time"
 
 	"github.com/qsjwt/qsjwt/internal/engine"
@@ -145,9 +146,12 @@ func (s cryptoSigner) Format(f fmt.State, _ rune) {
 	fmt.Fprintf(f, "qsjwt.Signer(%s)", describeKey(s.key.Public()))
 }
 
-// Token is a signed JWT and the times it carries.
+// Token is a signed JWT and the times it carries. A Token is a live
+// credential: formatted with fmt (any verb) or logged with log/slog it
+// shows its ID and times, never the token itself, which is only in Raw.
 type Token struct {
-	// Raw is the compact serialization: header.payload.signature.
+	// Raw is the compact serialization: header.payload.signature. Send it,
+	// never log it.
 	Raw string
 	// ID is the "jti" claim, empty for QSEoW tokens.
 	ID string
@@ -155,8 +159,33 @@ type Token struct {
 	IssuedAt, ExpiresAt time.Time
 }
 
-// String returns the compact serialization.
-func (t Token) String() string { return t.Raw }
+// String returns the redacted form of the token, as [Token.Format] does;
+// the token itself is in Raw.
+func (t Token) String() string { return fmt.Sprint(t) }
+
+// Format prints the token redacted for every verb, e.g.
+// qsjwt.Token{ID:"…", IssuedAt:…, ExpiresAt:…, Raw:[redacted]}.
+func (t Token) Format(f fmt.State, _ rune) {
+	raw := "[redacted]"
+	if t.Raw == "" {
+		raw = "[empty]"
+	}
+	fmt.Fprintf(f, "qsjwt.Token{ID:%q, IssuedAt:%s, ExpiresAt:%s, Raw:%s}", t.ID, formatTime(t.IssuedAt), formatTime(t.ExpiresAt), raw)
+}
+
+// LogValue gives log/slog the redacted token, so that neither a text nor
+// a JSON handler writes Raw.
+func (t Token) LogValue() slog.Value {
+	return slog.GroupValue(slog.String("id", t.ID), slog.Time("issuedAt", t.IssuedAt),
+		slog.Time("expiresAt", t.ExpiresAt), slog.String("raw", "[redacted]"))
+}
+
+func formatTime(t time.Time) string {
+	if t.IsZero() {
+		return "0"
+	}
+	return t.UTC().Format(time.RFC3339)
+}
 
 // Sentinel errors. Errors returned by this package wrap one of them; match
 // with errors.Is.
@@ -165,7 +194,8 @@ var (
 	ErrMissingClaim = errors.New("qsjwt: missing claim")
 	// ErrInvalidClaim: a claim has a value the variant refuses.
 	ErrInvalidClaim = errors.New("qsjwt: invalid claim")
-	// ErrInvalidOption: a builder option has a value the variant refuses.
+	// ErrInvalidOption: an option or a constructor's parameter has a value
+	// the variant refuses.
 	ErrInvalidOption = errors.New("qsjwt: invalid option")
 	// ErrSigner: the signer failed or does not fit the algorithm.
 	ErrSigner = errors.New("qsjwt: signer")
@@ -195,18 +225,30 @@ func (e *ClaimError) Error() string {
 // Unwrap returns the sentinel, ErrMissingClaim or ErrInvalidClaim.
 func (e *ClaimError) Unwrap() error { return e.Err }
 
-// OptionError reports a builder option with a value the variant refuses.
+// OptionError reports an option, or a required parameter of a
+// constructor, with a value the variant refuses.
 type OptionError struct {
-	// Option is the option that fixes the problem, e.g. "WithIssuer".
+	// Option is the option that fixes the problem, e.g. "WithTTL", or the
+	// parameter: "signer", "issuer" or "keyID" of a builder, "key" of a
+	// verifier.
 	Option string
 	// Reason says what is wrong.
 	Reason string
+	// Cause is the error behind the problem, when there is one: for a key
+	// the variant cannot use, an error wrapping [ErrKey].
+	Cause error
 }
 
 func (e *OptionError) Error() string { return fmt.Sprintf("qsjwt: %s: %s", e.Option, e.Reason) }
 
-// Unwrap returns ErrInvalidOption.
-func (e *OptionError) Unwrap() error { return ErrInvalidOption }
+// Unwrap returns ErrInvalidOption and the Cause, when there is one, so that
+// errors.Is matches either.
+func (e *OptionError) Unwrap() []error {
+	if e.Cause != nil {
+		return []error{ErrInvalidOption, e.Cause}
+	}
+	return []error{ErrInvalidOption}
+}
 
 // claimSet collects the claims of one token and refuses a name given twice,
 // so that no attribute can overwrite a claim the variant sets.

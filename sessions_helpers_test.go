@@ -57,10 +57,23 @@ func newCloudRig(t *testing.T, cfg qliktest.CloudConfig, opts ...CloudOption) *c
 	t.Cleanup(r.tenant.Close)
 	var signer Signer
 	signer, r.signs = sessCountingSigner(t)
-	c, err := NewCloud(append([]CloudOption{WithSigner(signer), WithIssuer(r.tenant.Issuer), WithKeyID(r.tenant.KeyID), WithClock(r.clock.Now)}, opts...)...)
+	c, err := NewCloud(signer, r.tenant.Issuer, r.tenant.KeyID, append([]CloudOption{WithClock(r.clock.Now)}, opts...)...)
 	require.NoError(t, err)
 	r.cloud = c
 	return r
+}
+
+// signAs is a test-only CloudOption that makes a rig's builder sign with
+// another issuer or key ID than the tenant's ("" keeps the tenant's).
+type signAs struct{ issuer, keyID string }
+
+func (o signAs) applyCloud(c *cloudConfig) {
+	if o.issuer != "" {
+		c.issuer = o.issuer
+	}
+	if o.keyID != "" {
+		c.keyID = o.keyID
+	}
 }
 
 func cloudUser(name string) CloudUser {
@@ -90,7 +103,7 @@ func newQSEoWRig(t *testing.T, cfg qliktest.QSEoWConfig, opts ...QSEoWOption) *q
 	t.Cleanup(r.proxy.Close)
 	var signer Signer
 	signer, r.signs = sessCountingSigner(t)
-	q, err := NewQSEoW(append([]QSEoWOption{WithSigner(signer), WithClock(r.clock.Now)}, opts...)...)
+	q, err := NewQSEoW(signer, append([]QSEoWOption{WithClock(r.clock.Now)}, opts...)...)
 	require.NoError(t, err)
 	r.qseow = q
 	return r

@@ -1,8 +1,12 @@
 package qsjwt
 
 import (
+	"bytes"
 	"context"
+	"crypto"
 	"errors"
+	"fmt"
+	"log/slog"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -16,8 +20,8 @@ import (
 
 func TestQSEoWTokenSourceOneSignaturePerLifetime(t *testing.T) {
 	clock := qliktest.NewClock(fixedNow)
-	signer, signs := sessCountingSigner(t)
-	q, err := NewQSEoW(WithSigner(signer), WithClock(clock.Now))
+	signer, signs := countingSigner(t)
+	q, err := NewQSEoW(signer, WithClock(clock.Now))
 	require.NoError(t, err)
 	src := q.TokenSource(QSEoWUser{UserDirectory: "DIR", UserID: "anna"})
 
@@ -36,7 +40,7 @@ func TestQSEoWTokenSourceOneSignaturePerLifetime(t *testing.T) {
 		assert.Equal(t, toks[0], raw)
 	}
 
-	clock.Advance(DefaultQSEoWTTL - DefaultRefreshBefore - time.Second)
+	clock.Advance(DefaultQSEoWTTL - refreshBefore - time.Second)
 	tok, err := src.Token(context.Background())
 	require.NoError(t, err)
 	assert.Equal(t, toks[0], tok.Raw, "still fresh one second before the refresh point")
@@ -45,17 +49,17 @@ func TestQSEoWTokenSourceOneSignaturePerLifetime(t *testing.T) {
 	clock.Advance(time.Second)
 	tok, err = src.Token(context.Background())
 	require.NoError(t, err)
-	assert.NotEqual(t, toks[0], tok.Raw, "replaced DefaultRefreshBefore before expiry")
+	assert.NotEqual(t, toks[0], tok.Raw, "replaced refreshBefore before expiry")
 	assert.Equal(t, clock.Now(), tok.IssuedAt)
 	assert.EqualValues(t, 2, signs.Load())
 }
 
-func TestReuseTokenSourceShortLifetime(t *testing.T) {
+func TestCachingSourceShortLifetime(t *testing.T) {
 	clock := qliktest.NewClock(fixedNow)
-	signer, signs := sessCountingSigner(t)
-	q, err := NewQSEoW(WithSigner(signer), WithClock(clock.Now), WithTTL(90*time.Second))
+	signer, signs := countingSigner(t)
+	q, err := NewQSEoW(signer, WithClock(clock.Now), WithTTL(90*time.Second))
 	require.NoError(t, err)
-	src := ReuseTokenSource(q.TokenSource(QSEoWUser{UserDirectory: "D", UserID: "u"}), 10*time.Minute)
+	src := newCachingSource(q.TokenSource(QSEoWUser{UserDirectory: "D", UserID: "u"}), 10*time.Minute)
 
 	for range 3 {
 		_, err := src.Token(context.Background())
@@ -69,11 +73,11 @@ func TestReuseTokenSourceShortLifetime(t *testing.T) {
 	assert.EqualValues(t, 2, signs.Load())
 }
 
-func TestReuseTokenSourceErrorsAndContexts(t *testing.T) {
+func TestCachingSourceErrorsAndContexts(t *testing.T) {
 	t.Run("errors are not cached", func(t *testing.T) {
 		var calls atomic.Int32
 		boom := errors.New("boom")
-		src := ReuseTokenSource(TokenSourceFunc(func(context.Context) (Token, error) {
+		src := newCachingSource(TokenSourceFunc(func(context.Context) (Token, error) {
 			if calls.Add(1) == 1 {
 				return Token{}, boom
 			}
@@ -90,7 +94,7 @@ func TestReuseTokenSourceErrorsAndContexts(t *testing.T) {
 
 	t.Run("a waiter's context ends", func(t *testing.T) {
 		release, started := make(chan struct{}), make(chan struct{})
-		src := ReuseTokenSource(TokenSourceFunc(func(context.Context) (Token, error) {
+		src := newCachingSource(TokenSourceFunc(func(context.Context) (Token, error) {
 			close(started)
 			<-release
 			return Token{Raw: "slow"}, nil
@@ -112,7 +116,7 @@ func TestReuseTokenSourceErrorsAndContexts(t *testing.T) {
 	t.Run("the signing caller's context ends", func(t *testing.T) {
 		var calls atomic.Int32
 		started := make(chan struct{})
-		src := ReuseTokenSource(TokenSourceFunc(func(ctx context.Context) (Token, error) {
+		src := newCachingSource(TokenSourceFunc(func(ctx context.Context) (Token, error) {
 			if calls.Add(1) == 1 {
 				close(started)
 				<-ctx.Done()
@@ -140,15 +144,15 @@ func TestReuseTokenSourceErrorsAndContexts(t *testing.T) {
 
 	t.Run("nested", func(t *testing.T) {
 		inner := TokenSourceFunc(func(context.Context) (Token, error) { return Token{Raw: "x"}, nil })
-		outer := ReuseTokenSource(ReuseTokenSource(inner, time.Minute), time.Second).(*reuseTokenSource)
+		outer := newCachingSource(newCachingSource(inner, time.Minute), time.Second).(*cachingSource)
 		assert.NotNil(t, outer.src.(TokenSourceFunc), "wrapping a reusing source wraps its source")
 		assert.Equal(t, time.Second, outer.before)
 	})
 }
 
 func TestCloudTokenSourceSignsEveryCall(t *testing.T) {
-	signer, signs := sessCountingSigner(t)
-	c, err := NewCloud(WithSigner(signer), WithIssuer("iss"), WithKeyID("kid"), WithClock(fixedClock))
+	signer, signs := countingSigner(t)
+	c, err := NewCloud(signer, "iss", "kid", WithClock(fixedClock))
 	require.NoError(t, err)
 	src := c.TokenSource(CloudUser{Subject: "s", Name: "n", Email: "e@example.com"})
 	a, err := src.Token(context.Background())
@@ -161,4 +165,71 @@ func TestCloudTokenSourceSignsEveryCall(t *testing.T) {
 	_, err = c.TokenSource(CloudUser{Subject: "s"}).Token(context.Background())
 	var ce *ClaimError
 	assert.ErrorAs(t, err, &ce, "claims are checked when a token is signed")
+}
+
+// countingSigner signs with the test key and counts its signatures.
+func countingSigner(t testing.TB) (Signer, *atomic.Int64) {
+	t.Helper()
+	key := testKey(t)
+	var n atomic.Int64
+	return SignerFunc(key.Public(), func(_ context.Context, digest []byte, hash crypto.Hash) ([]byte, error) {
+		n.Add(1)
+		return key.Sign(nil, digest, hash)
+	}), &n
+}
+
+// TestCachingSourceNeverKeepsCloudTokens wraps a Qlik Cloud source in the
+// caching source, as a user might: every call must still sign a token with
+// its own jti, also when callers wait on one another.
+func TestCachingSourceNeverKeepsCloudTokens(t *testing.T) {
+	signer, signs := countingSigner(t)
+	c, err := NewCloud(signer, "iss", "kid", WithClock(fixedClock))
+	require.NoError(t, err)
+	src := newCachingSource(c.TokenSource(anna), time.Minute)
+	ids := make([]string, 16)
+	var wg sync.WaitGroup
+	for i := range ids {
+		wg.Go(func() {
+			tok, err := src.Token(context.Background())
+			assert.NoError(t, err)
+			ids[i] = tok.ID
+		})
+	}
+	wg.Wait()
+	seen := map[string]bool{}
+	for _, id := range ids {
+		assert.NotEmpty(t, id)
+		assert.False(t, seen[id], "jti %s handed out twice", id)
+		seen[id] = true
+	}
+	assert.EqualValues(t, len(ids), signs.Load(), "one signature per call")
+	assert.NotContains(t, fmt.Sprint(src), "expires", "no Qlik Cloud token is kept")
+}
+
+// TestTokenAndSourcesLogRedacted logs tokens and token sources after use
+// through log/slog's text and JSON handlers (TestFormatEveryKeyHolder
+// covers fmt): no part of a token may appear.
+func TestTokenAndSourcesLogRedacted(t *testing.T) {
+	ctx := context.Background()
+	qsrc := newTestQSEoW(t).TokenSource(QSEoWUser{UserDirectory: "D", UserID: "u"})
+	qtok, err := qsrc.Token(ctx)
+	require.NoError(t, err)
+	csrc := newTestCloud(t).TokenSource(anna)
+	ctok, err := csrc.Token(ctx)
+	require.NoError(t, err)
+
+	var logged bytes.Buffer
+	text := slog.New(slog.NewTextHandler(&logged, nil))
+	json := slog.New(slog.NewJSONHandler(&logged, nil))
+	for _, v := range []any{qtok, ctok, &qtok, qsrc, csrc} {
+		text.Info("value", "v", v)
+		json.Info("value", "v", v)
+	}
+	require.NotEmpty(t, logged.String())
+	for _, s := range tokenSecrets(qtok, ctok) {
+		assert.NotContains(t, logged.String(), s)
+	}
+	assert.Contains(t, fmt.Sprint(ctok), ctok.ID, "the redacted form keeps the ID")
+	assert.Contains(t, fmt.Sprint(qsrc), "expires", "the caching source says it holds a token")
+	assert.Equal(t, fmt.Sprint(qtok), qtok.String())
 }

@@ -399,26 +399,34 @@ type QSEoWClaims struct {
 	Warnings []Problem
 }
 
-// NewQSEoWVerifier checks the options and returns a verifier that decides
-// as the virtual proxy they describe would. It takes the builder's options,
-// so one set of options configures a [QSEoW] and the verifier of its
-// tokens:
+// NewQSEoWVerifier checks the key and the options and returns a verifier
+// that decides as the virtual proxy they describe would.
 //
-//   - [WithPublicKey]: the key of the proxy's "JWT certificate"; without
-//     it, the public key of [WithSigner]. One of them is required.
+// key is the public key of the proxy's "JWT certificate": the
+// *x509.Certificate itself (from [ParseCertificate]), or its *rsa.PublicKey
+// or rsa.PublicKey (from [ParsePublicKey] or [ParseJWK]). A private key is
+// refused: a verifier needs only the public half. The options:
+//
 //   - [WithAudience]: the proxy's "JWT audience"; when given, "aud" must be
 //     exactly this string. Without it, "aud" is not checked, as by the proxy.
 //   - [WithUserIDClaim], [WithUserDirectoryClaim], [WithGroupsClaim]: the
 //     claim names, defaults as for [NewQSEoW].
 //   - [WithClockSkew] (default [DefaultClockSkew]) and [WithClock].
 //
-// [WithAlgorithm] and [WithTTL] are ignored: the proxy accepts RS256, RS384
-// and RS512 whatever the builder signs with, and sets no maximum lifetime.
-// Every problem with the options is reported at once, each naming the option
-// that fixes it.
-func NewQSEoWVerifier(opts ...QSEoWOption) (*QSEoWVerifier, error) {
-	cfg := newQSEoWConfig("NewQSEoWVerifier", opts)
-	if err := cfg.finishVerifier(); err != nil {
+// The shared options configure a [QSEoW] builder too, so one list of them
+// serves both. The verifier accepts RS256, RS384 and RS512, as the proxy,
+// and sets no maximum lifetime. Every problem is reported at once, each an
+// [*OptionError] naming the option (or "key") that fixes it. Nil options
+// are ignored.
+func NewQSEoWVerifier(key crypto.PublicKey, opts ...QSEoWVerifierOption) (*QSEoWVerifier, error) {
+	cfg := defaultQSEoWConfig()
+	for _, o := range opts {
+		if o != nil {
+			o.applyQSEoWVerifier(&cfg)
+		}
+	}
+	cfg.checkClaimNames()
+	if err := cfg.finishVerifier(key); err != nil {
 		return nil, err
 	}
 	return &QSEoWVerifier{cfg: cfg}, nil
@@ -561,24 +569,28 @@ type CloudClaims struct {
 // cloudClaims are the claims Qlik Cloud reads.
 var cloudClaims = []string{"iss", "aud", "sub", "subType", "name", "email", "email_verified", "groups", "jti", "iat", "nbf", "exp"}
 
-// NewCloudVerifier checks the options and returns a verifier that decides as
-// the Qlik Cloud identity provider they describe would. It takes the
-// builder's options, so one set of options configures a [Cloud] and the
-// verifier of its tokens:
+// NewCloudVerifier checks the key and the options and returns a verifier
+// that decides as the Qlik Cloud identity provider they describe would.
 //
-//   - [WithPublicKey]: the key of the identity provider's certificate;
-//     without it, the public key of [WithSigner]. One of them is required.
+// key is the public key of the identity provider's certificate, given as
+// for [NewQSEoWVerifier]. The options:
+//
 //   - [WithIssuer] and [WithKeyID]: the identity provider's issuer and Key
-//     ID; required, as Qlik Cloud always checks them.
+//     ID, which Qlik Cloud always checks. Without one, the verifier cannot
+//     check that value: it accepts any, and lists a warning saying so.
 //   - [WithClockSkew]: the identity provider's clockToleranceSec (default
 //     [DefaultClockSkew], Qlik's default); and [WithClock].
 //
-// [WithTTL], [WithNotBeforeSkew] and [WithRandom] are ignored. Every problem
-// with the options is reported at once, each naming the option that fixes
-// it.
-func NewCloudVerifier(opts ...CloudOption) (*CloudVerifier, error) {
-	cfg := newCloudConfig("NewCloudVerifier", opts)
-	if err := cfg.finishVerifier(); err != nil {
+// Every problem is reported at once, each an [*OptionError] naming the
+// option (or "key") that fixes it. Nil options are ignored.
+func NewCloudVerifier(key crypto.PublicKey, opts ...CloudVerifierOption) (*CloudVerifier, error) {
+	var cfg cloudConfig
+	for _, o := range opts {
+		if o != nil {
+			o.applyCloudVerifier(&cfg)
+		}
+	}
+	if err := cfg.finishVerifier(key); err != nil {
 		return nil, err
 	}
 	return &CloudVerifier{cfg: cfg}, nil
@@ -619,8 +631,12 @@ func (v *CloudVerifier) Verify(token string) (*CloudClaims, error) {
 	kid, ok := c.headerString("kid")
 	switch {
 	case c.bad["header.kid"]:
+	case !ok && cfg.keyID == "":
+		c.refuse("header.kid", "is missing; Qlik Cloud needs the identity provider's Key ID")
 	case !ok:
 		c.refuse("header.kid", "is missing; Qlik Cloud needs the identity provider's Key ID %q (WithKeyID)", cfg.keyID)
+	case cfg.keyID == "":
+		c.warn("header.kid", "is %q and was not checked: the verifier has no Key ID (WithKeyID); Qlik Cloud requires the identity provider's", kid)
 	case kid != cfg.keyID:
 		c.refuse("header.kid", "is %q; the identity provider's Key ID is %q (WithKeyID)", kid, cfg.keyID)
 	}
@@ -636,8 +652,12 @@ func (v *CloudVerifier) Verify(token string) (*CloudClaims, error) {
 	iss, ok := c.str("iss", "Qlik Cloud needs the identity provider's issuer")
 	switch {
 	case c.bad["iss"]:
+	case !ok && cfg.issuer == "":
+		c.refuse("iss", "is missing; Qlik Cloud needs the identity provider's issuer")
 	case !ok:
 		c.refuse("iss", "is missing; Qlik Cloud needs the identity provider's issuer %q (WithIssuer)", cfg.issuer)
+	case cfg.issuer == "":
+		c.warn("iss", "is %q and was not checked: the verifier has no issuer (WithIssuer); Qlik Cloud requires the identity provider's", iss)
 	case iss != cfg.issuer:
 		c.refuse("iss", "is %q; the identity provider's issuer is %q (WithIssuer), and they must match exactly", iss, cfg.issuer)
 	}

@@ -120,17 +120,17 @@ var cloudClaimsOK = map[string]any{
 
 const cloudHeaderOK = `{"alg":"RS256","kid":"kid-1","typ":"JWT"}`
 
-func newTestCloudVerifier(t testing.TB, opts ...CloudOption) *CloudVerifier {
+func newTestCloudVerifier(t testing.TB, opts ...CloudVerifierOption) *CloudVerifier {
 	t.Helper()
-	v, err := NewCloudVerifier(append([]CloudOption{WithPublicKey(testCertKey(t)), WithClock(fixedClock),
+	v, err := NewCloudVerifier(testCertKey(t), append([]CloudVerifierOption{WithClock(fixedClock),
 		WithIssuer("tenant.eu.qlikcloud.com"), WithKeyID("kid-1")}, opts...)...)
 	require.NoError(t, err)
 	return v
 }
 
-func newTestQSEoWVerifier(t testing.TB, opts ...QSEoWOption) *QSEoWVerifier {
+func newTestQSEoWVerifier(t testing.TB, opts ...QSEoWVerifierOption) *QSEoWVerifier {
 	t.Helper()
-	v, err := NewQSEoWVerifier(append([]QSEoWOption{WithPublicKey(testCertKey(t)), WithClock(fixedClock)}, opts...)...)
+	v, err := NewQSEoWVerifier(testCertKey(t), append([]QSEoWVerifierOption{WithClock(fixedClock)}, opts...)...)
 	require.NoError(t, err)
 	return v
 }
@@ -429,7 +429,7 @@ func TestQSEoWVerifyIndependentTokens(t *testing.T) {
 
 	cases := []struct {
 		name   string
-		opts   []QSEoWOption
+		opts   []QSEoWVerifierOption
 		header string
 		change func(map[string]any)
 		sign   func([]byte) []byte
@@ -441,7 +441,7 @@ func TestQSEoWVerifyIndependentTokens(t *testing.T) {
 		{"RS512", nil, `{"alg":"RS512"}`, nil, rsaSign(key, crypto.SHA512), nil, nil},
 		{"no typ, kid or aud: the proxy needs none", nil, `{"alg":"RS256"}`, nil, rs256, nil, nil},
 		{"aud given, no audience configured", nil, hdr, func(m map[string]any) { m["aud"] = []string{"x"} }, rs256, nil, nil},
-		{"Qlik's sample claim names", []QSEoWOption{WithUserIDClaim("user"), WithUserDirectoryClaim("directory")}, hdr,
+		{"Qlik's sample claim names", []QSEoWVerifierOption{WithUserIDClaim("user"), WithUserDirectoryClaim("directory")}, hdr,
 			func(m map[string]any) { m["user"], m["directory"] = m["userId"], m["userDirectory"] }, rs256, nil, nil},
 
 		{"alg none", nil, `{"alg":"none"}`, nil, nil, []string{"header.alg"}, nil},
@@ -456,12 +456,12 @@ func TestQSEoWVerifyIndependentTokens(t *testing.T) {
 		{"user ID with white space", nil, hdr, func(m map[string]any) { m["userId"] = " anna" }, rs256, []string{"userId"}, nil},
 		{"backslash in directory", nil, hdr, func(m map[string]any) { m["userDirectory"] = `GRUS\GRUS` }, rs256, []string{"userDirectory"}, nil},
 		{"neither user ID nor directory", nil, hdr, func(m map[string]any) { delete(m, "userId"); delete(m, "userDirectory") }, rs256, []string{"userDirectory", "userId"}, nil},
-		{"configured names, token has defaults", []QSEoWOption{WithUserIDClaim("user"), WithUserDirectoryClaim("directory")}, hdr, nil, rs256, []string{"directory", "user"}, nil},
+		{"configured names, token has defaults", []QSEoWVerifierOption{WithUserIDClaim("user"), WithUserDirectoryClaim("directory")}, hdr, nil, rs256, []string{"directory", "user"}, nil},
 
-		{"audience matches", []QSEoWOption{WithAudience("qlik-sense")}, hdr, func(m map[string]any) { m["aud"] = "qlik-sense" }, rs256, nil, nil},
-		{"audience missing", []QSEoWOption{WithAudience("qlik-sense")}, hdr, nil, rs256, []string{"aud"}, nil},
-		{"audience differs", []QSEoWOption{WithAudience("qlik-sense")}, hdr, func(m map[string]any) { m["aud"] = "Qlik-Sense" }, rs256, []string{"aud"}, nil},
-		{"audience an array", []QSEoWOption{WithAudience("qlik-sense")}, hdr, func(m map[string]any) { m["aud"] = []string{"qlik-sense"} }, rs256, []string{"aud"}, nil},
+		{"audience matches", []QSEoWVerifierOption{WithAudience("qlik-sense")}, hdr, func(m map[string]any) { m["aud"] = "qlik-sense" }, rs256, nil, nil},
+		{"audience missing", []QSEoWVerifierOption{WithAudience("qlik-sense")}, hdr, nil, rs256, []string{"aud"}, nil},
+		{"audience differs", []QSEoWVerifierOption{WithAudience("qlik-sense")}, hdr, func(m map[string]any) { m["aud"] = "Qlik-Sense" }, rs256, []string{"aud"}, nil},
+		{"audience an array", []QSEoWVerifierOption{WithAudience("qlik-sense")}, hdr, func(m map[string]any) { m["aud"] = []string{"qlik-sense"} }, rs256, []string{"aud"}, nil},
 
 		{"no exp", nil, hdr, func(m map[string]any) { delete(m, "exp") }, rs256, nil, []string{"warning:exp"}},
 		{"no times at all", nil, hdr, func(m map[string]any) { delete(m, "exp"); delete(m, "iat") }, rs256, nil, []string{"warning:exp"}},
@@ -534,12 +534,12 @@ func TestVerifyRoundTrip(t *testing.T) {
 	ctx := context.Background()
 	t.Run("QSEoW", func(t *testing.T) {
 		for _, alg := range qseowAlgorithms {
-			// One set of options configures the builder and its checker.
-			opts := []QSEoWOption{WithSigner(testSigner(t)), WithClock(fixedClock), WithAlgorithm(alg), WithAudience("aud-1"),
-				WithUserIDClaim("user"), WithUserDirectoryClaim("directory"), WithGroupsClaim("roles")}
-			q, err := NewQSEoW(opts...)
+			// The shared options configure the builder and its checker alike.
+			q, err := NewQSEoW(testSigner(t), WithClock(fixedClock), WithAlgorithm(alg), WithAudience("aud-1"),
+				WithUserIDClaim("user"), WithUserDirectoryClaim("directory"), WithGroupsClaim("roles"))
 			require.NoError(t, err)
-			v, err := NewQSEoWVerifier(opts...)
+			v, err := NewQSEoWVerifier(testCertKey(t), WithClock(fixedClock), WithAudience("aud-1"),
+				WithUserIDClaim("user"), WithUserDirectoryClaim("directory"), WithGroupsClaim("roles"))
 			require.NoError(t, err)
 			u := QSEoWUser{UserDirectory: "D", UserID: "u", Name: "N", Email: "e@x", Groups: []string{"a", "b"},
 				Attributes: map[string]any{"department": "sales", "admin": true, "tags": []string{"x"}}}
@@ -556,11 +556,9 @@ func TestVerifyRoundTrip(t *testing.T) {
 		}
 	})
 	t.Run("Cloud", func(t *testing.T) {
-		opts := []CloudOption{WithSigner(testSigner(t)), WithClock(fixedClock), WithIssuer("tenant"), WithKeyID("kid-1"),
-			WithTTL(time.Hour - DefaultNotBeforeSkew)}
-		c, err := NewCloud(opts...)
+		c, err := NewCloud(testSigner(t), "tenant", "kid-1", WithClock(fixedClock), WithTTL(time.Hour-DefaultNotBeforeSkew))
 		require.NoError(t, err)
-		v, err := NewCloudVerifier(opts...)
+		v, err := NewCloudVerifier(testCertKey(t), WithClock(fixedClock), WithIssuer("tenant"), WithKeyID("kid-1"))
 		require.NoError(t, err)
 		for _, u := range []CloudUser{anna, {Subject: "s", Name: "n", Email: "e@x"}} {
 			tok, err := c.Sign(ctx, u)
@@ -618,38 +616,41 @@ func TestNewVerifierOptionErrors(t *testing.T) {
 	require.NoError(t, err)
 	cases := []struct {
 		name    string
-		opts    []Option
+		key     crypto.PublicKey
+		opts    []VerifierOption
 		options []string
 		says    string
+		cause   error // errors.Is holds for it too, when set
 	}{
-		{"no key", nil, []string{"WithPublicKey"}, "no key to verify with"},
-		{"nil key", []Option{WithPublicKey(nil)}, []string{"WithPublicKey"}, "nil"},
-		{"RSA private key", []Option{WithPublicKey(testKey(t))}, []string{"WithPublicKey"}, "private key given where the public key or certificate belongs"},
-		{"EC private key", []Option{WithPublicKey(ec)}, []string{"WithPublicKey"}, "private key given where the public key or certificate belongs"},
-		{"a Signer", []Option{WithPublicKey(testSigner(t))}, []string{"WithPublicKey"}, "private key given where the public key or certificate belongs"},
-		{"PEM bytes", []Option{WithPublicKey([]byte("-----BEGIN CERTIFICATE-----"))}, []string{"WithPublicKey"}, "ParseCertificate"},
-		{"EC public key: no RS* signature", []Option{WithPublicKey(ec.Public())}, []string{"WithPublicKey"}, "ECDSA"},
-		{"1024-bit key", []Option{WithPublicKey(small.Public())}, []string{"WithPublicKey"}, "1024 bits"},
-		{"key and signer disagree", []Option{WithPublicKey(anotherKey(t).Public()), WithSigner(testSigner(t))}, []string{"WithPublicKey"}, "not the public key of WithSigner"},
-		{"negative skew", []Option{WithPublicKey(pub), WithClockSkew(-time.Second)}, []string{"WithClockSkew"}, "negative"},
-		{"skew in nanoseconds", []Option{WithPublicKey(pub), WithClockSkew(5)}, []string{"WithClockSkew"}, "5*time.Second"},
-		{"skew over two hours", []Option{WithPublicKey(pub), WithClockSkew(3 * time.Hour)}, []string{"WithClockSkew"}, "clockToleranceSec"},
-		{"nil clock and no key", []Option{WithClock(nil)}, []string{"WithClock", "WithPublicKey"}, "clock"},
+		{"nil key", nil, nil, []string{"key"}, "nil", nil},
+		{"RSA private key", testKey(t), nil, []string{"key"}, "private key (*rsa.PrivateKey) was given where the public key or certificate belongs", nil},
+		{"EC private key", ec, nil, []string{"key"}, "private key (*ecdsa.PrivateKey) was given where the public key or certificate belongs", nil},
+		{"a Signer", testSigner(t), nil, []string{"key"}, "was given where the public key or certificate belongs", nil},
+		{"PEM bytes", []byte("-----BEGIN CERTIFICATE-----"), nil, []string{"key"}, "ParseCertificate", nil},
+		{"EC public key: no RS* signature", ec.Public(), nil, []string{"key"}, "ECDSA", ErrKey},
+		{"1024-bit key", small.Public(), nil, []string{"key"}, "1024 bits", ErrKey},
+		{"negative skew", pub, []VerifierOption{WithClockSkew(-time.Second)}, []string{"WithClockSkew"}, "negative", nil},
+		{"skew in nanoseconds", pub, []VerifierOption{WithClockSkew(5)}, []string{"WithClockSkew"}, "5*time.Second", nil},
+		{"skew over two hours", pub, []VerifierOption{WithClockSkew(3 * time.Hour)}, []string{"WithClockSkew"}, "clockToleranceSec", nil},
+		{"nil clock and no key", nil, []VerifierOption{WithClock(nil)}, []string{"WithClock", "key"}, "clock", nil},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			var qopts []QSEoWOption
-			copts := []CloudOption{WithIssuer("i"), WithKeyID("k")}
+			var qopts []QSEoWVerifierOption
+			copts := []CloudVerifierOption{WithIssuer("i"), WithKeyID("k")}
 			for _, o := range tc.opts {
 				qopts, copts = append(qopts, o), append(copts, o)
 			}
-			q, qerr := NewQSEoWVerifier(qopts...)
-			c, cerr := NewCloudVerifier(copts...)
+			q, qerr := NewQSEoWVerifier(tc.key, qopts...)
+			c, cerr := NewCloudVerifier(tc.key, copts...)
 			assert.Nil(t, q)
 			assert.Nil(t, c)
 			for _, err := range []error{qerr, cerr} {
 				require.Error(t, err)
 				assert.ErrorIs(t, err, ErrInvalidOption)
+				if tc.cause != nil {
+					assert.ErrorIs(t, err, tc.cause)
+				}
 				for _, o := range tc.options {
 					assert.True(t, hasOption(unjoin(err), o), "an *OptionError names %s: %v", o, err)
 				}
@@ -658,16 +659,18 @@ func TestNewVerifierOptionErrors(t *testing.T) {
 			}
 		})
 	}
-	t.Run("Cloud needs issuer and key ID", func(t *testing.T) {
-		_, err := NewCloudVerifier(WithPublicKey(pub))
+	t.Run("bad issuer and key ID", func(t *testing.T) {
+		_, err := NewCloudVerifier(pub, WithIssuer(" i"), WithKeyID("k\xff"))
 		for _, o := range []string{"WithIssuer", "WithKeyID"} {
 			assert.True(t, hasOption(unjoin(err), o), "%v", err)
 		}
 		assert.Len(t, unjoin(err), 2)
 	})
-	t.Run("nil option", func(t *testing.T) {
-		_, err := NewQSEoWVerifier(WithPublicKey(pub), nil)
-		assert.True(t, hasOption(unjoin(err), "NewQSEoWVerifier"), "%v", err)
+	t.Run("nil options are ignored", func(t *testing.T) {
+		_, err := NewQSEoWVerifier(pub, nil, WithClockSkew(0), nil)
+		assert.NoError(t, err)
+		_, err = NewCloudVerifier(pub, nil)
+		assert.NoError(t, err)
 	})
 }
 
@@ -686,31 +689,21 @@ func TestVerifierKeys(t *testing.T) {
 	require.NoError(t, err)
 
 	token := forge(cloudHeaderOK, claimsJSON(t, cloudClaimsOK, nil), rsaSign(testKey(t), crypto.SHA256))
-	for name, opt := range map[string]Option{
-		"certificate":              WithPublicKey(cert),
-		"ParsePublicKey":           WithPublicKey(fromCert),
-		"JWK":                      WithPublicKey(fromJWK),
-		"JWK Set":                  WithPublicKey(fromSet),
-		"rsa.PublicKey value":      WithPublicKey(*pub),
-		"the signer's public half": WithSigner(testSigner(t)),
+	for name, key := range map[string]crypto.PublicKey{
+		"certificate":              cert,
+		"ParsePublicKey":           fromCert,
+		"JWK":                      fromJWK,
+		"JWK Set":                  fromSet,
+		"rsa.PublicKey value":      *pub,
+		"the signer's public half": testSigner(t).Public(),
 	} {
 		t.Run(name, func(t *testing.T) {
-			v, err := NewCloudVerifier(opt, WithIssuer("tenant.eu.qlikcloud.com"), WithKeyID("kid-1"), WithClock(fixedClock))
+			v, err := NewCloudVerifier(key, WithIssuer("tenant.eu.qlikcloud.com"), WithKeyID("kid-1"), WithClock(fixedClock))
 			require.NoError(t, err)
 			_, err = v.Verify(token)
 			assert.NoError(t, err)
 		})
 	}
-	t.Run("same key given twice", func(t *testing.T) {
-		_, err := NewQSEoWVerifier(WithPublicKey(cert), WithSigner(testSigner(t)))
-		assert.NoError(t, err)
-	})
-	t.Run("builders ignore the verifier options", func(t *testing.T) {
-		_, err := NewQSEoW(WithSigner(testSigner(t)), WithPublicKey(anotherKey(t).Public()), WithClockSkew(time.Minute))
-		assert.NoError(t, err)
-		_, err = NewCloud(WithSigner(testSigner(t)), WithIssuer("i"), WithKeyID("k"), WithPublicKey(cert), WithClockSkew(0))
-		assert.NoError(t, err)
-	})
 }
 
 func TestParseJWKRefusals(t *testing.T) {
@@ -750,8 +743,8 @@ func TestParseJWKRefusals(t *testing.T) {
 		jwk := fmt.Sprintf(`{"kty":"EC","crv":"P-256","x":%q,"y":%q}`, b64(ec.X.FillBytes(make([]byte, 32))), b64(ec.Y.FillBytes(make([]byte, 32))))
 		pub, err := ParseJWK([]byte(jwk))
 		require.NoError(t, err)
-		_, err = NewQSEoWVerifier(WithPublicKey(pub))
-		assert.True(t, hasOption(unjoin(err), "WithPublicKey"), "%v", err)
+		_, err = NewQSEoWVerifier(pub)
+		assert.True(t, hasOption(unjoin(err), "key"), "%v", err)
 	})
 }
 
@@ -763,8 +756,8 @@ func TestVerifierFormatNeverPrintsKeyMaterial(t *testing.T) {
 	c := newTestCloudVerifier(t)
 	_, err := c.Verify(forge(cloudHeaderOK, claimsJSON(t, cloudClaimsOK, nil), rsaSign(anotherKey(t), crypto.SHA256)))
 	require.Error(t, err)
-	_, optErr := NewQSEoWVerifier(WithPublicKey(key))
-	for _, v := range []any{q, c, *q, *c, WithPublicKey(key.Public()), WithPublicKey(key), err, optErr} {
+	_, optErr := NewQSEoWVerifier(key)
+	for _, v := range []any{q, c, *q, *c, err, optErr} {
 		for _, verb := range []string{"%v", "%+v", "%s"} {
 			out := fmt.Sprintf(verb, v)
 			assert.NotContains(t, out, modulus, "%s of %T", verb, v)

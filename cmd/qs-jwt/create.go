@@ -106,13 +106,13 @@ func runCreateQSEoW(e *env, args []string) error {
 	if err != nil {
 		return err
 	}
-	opts := []qsjwt.QSEoWOption{qsjwt.WithSigner(sk.signer), qsjwt.WithTTL(ttl), qsjwt.WithClock(clock),
+	opts := []qsjwt.QSEoWOption{qsjwt.WithTTL(ttl), qsjwt.WithClock(clock),
 		qsjwt.WithAlgorithm(qsjwt.Algorithm(alg)), qsjwt.WithUserIDClaim(userIDClaim),
 		qsjwt.WithUserDirectoryClaim(userDirClaim), qsjwt.WithGroupsClaim(groupsClaim)}
 	if given(fs, "audience") { // without it the token has no "aud"; given empty, the library refuses it
 		opts = append(opts, qsjwt.WithAudience(audience))
 	}
-	q, err := qsjwt.NewQSEoW(opts...)
+	q, err := qsjwt.NewQSEoW(sk.signer, opts...)
 	if err != nil {
 		return libError(err, sk.flag, nil)
 	}
@@ -181,7 +181,7 @@ func runCreateCloud(e *env, args []string) error {
 	if !given(fs, "keyid") && sk.made != nil {
 		keyid = sk.made.kid
 	}
-	c, err := qsjwt.NewCloud(qsjwt.WithSigner(sk.signer), qsjwt.WithIssuer(issuer), qsjwt.WithKeyID(keyid),
+	c, err := qsjwt.NewCloud(sk.signer, issuer, keyid,
 		qsjwt.WithTTL(ttl), qsjwt.WithNotBeforeSkew(notBeforeSkew(ttl)), qsjwt.WithClock(clock))
 	if err != nil {
 		return libError(err, sk.flag, nil)

@@ -152,18 +152,15 @@ func runDecode(e *env, args []string) error {
 		}
 		e.infof("Checking the token as a %s token (from its aud); give --variant to choose.", variantName(variant))
 	}
-	common := []qsjwt.Option{qsjwt.WithPublicKey(pub), qsjwt.WithClock(clock)}
 	var verr error
 	switch variant {
 	case "qseow":
-		opts := []qsjwt.QSEoWOption{qsjwt.WithUserIDClaim(userIDClaim), qsjwt.WithUserDirectoryClaim(userDirClaim), qsjwt.WithGroupsClaim(groupsClaim)}
+		opts := []qsjwt.QSEoWVerifierOption{qsjwt.WithClock(clock), qsjwt.WithUserIDClaim(userIDClaim),
+			qsjwt.WithUserDirectoryClaim(userDirClaim), qsjwt.WithGroupsClaim(groupsClaim)}
 		if given(fs, "expected-audience") {
 			opts = append(opts, qsjwt.WithAudience(audience))
 		}
-		for _, o := range common {
-			opts = append(opts, o)
-		}
-		v, err := qsjwt.NewQSEoWVerifier(opts...)
+		v, err := qsjwt.NewQSEoWVerifier(pub, opts...)
 		if err != nil {
 			return verifierError(err, keyFlag)
 		}
@@ -189,11 +186,7 @@ func runDecode(e *env, args []string) error {
 			*x.value = s
 			e.warnf("%s is not checked against an expected value; give %s", x.claim, x.flag)
 		}
-		opts := []qsjwt.CloudOption{qsjwt.WithIssuer(issuer), qsjwt.WithKeyID(keyid)}
-		for _, o := range common {
-			opts = append(opts, o)
-		}
-		v, err := qsjwt.NewCloudVerifier(opts...)
+		v, err := qsjwt.NewCloudVerifier(pub, qsjwt.WithIssuer(issuer), qsjwt.WithKeyID(keyid), qsjwt.WithClock(clock))
 		if err != nil {
 			return verifierError(err, keyFlag)
 		}

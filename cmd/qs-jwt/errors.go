@@ -97,8 +97,8 @@ var optionFlags = map[string]string{
 	"WithUserIDClaim":        "--userid-claim",
 	"WithUserDirectoryClaim": "--userdir-claim",
 	"WithGroupsClaim":        "--groups-claim",
-	"WithIssuer":             "--issuer",
-	"WithKeyID":              "--keyid",
+	"issuer":                 "--issuer", // NewCloud's parameters
+	"keyID":                  "--keyid",
 }
 
 // fieldFlags maps the library's user fields (as ClaimError.Field names them)

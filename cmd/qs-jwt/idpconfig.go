@@ -62,8 +62,7 @@ func runIdPConfig(e *env, args []string) error {
 	noSign := func(context.Context, []byte, crypto.Hash) ([]byte, error) {
 		return nil, errors.New("idp-config signs nothing")
 	}
-	if _, err := qsjwt.NewCloud(qsjwt.WithSigner(qsjwt.SignerFunc(cert.PublicKey, noSign)),
-		qsjwt.WithIssuer(issuer), qsjwt.WithKeyID(keyid)); err != nil {
+	if _, err := qsjwt.NewCloud(qsjwt.SignerFunc(cert.PublicKey, noSign), issuer, keyid); err != nil {
 		return libError(err, "--cert-file", nil)
 	}
 	pem := string(qsjwt.CertificatePEM(cert))

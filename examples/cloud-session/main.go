@@ -74,7 +74,7 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 		return err
 	}
 
-	cloud, err := qsjwt.NewCloud(qsjwt.WithSigner(signer), qsjwt.WithIssuer(*issuer), qsjwt.WithKeyID(*keyID))
+	cloud, err := qsjwt.NewCloud(signer, *issuer, *keyID)
 	if err != nil {
 		return err
 	}

@@ -242,7 +242,7 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 	if tenantEmu != nil {
 		cloudKey, _ = qsjwt.SignerFromCrypto(tenantEmu.Key)
 	}
-	if b.cloud, err = qsjwt.NewCloud(qsjwt.WithSigner(cloudKey), qsjwt.WithIssuer(*issuer), qsjwt.WithKeyID(*keyID)); err != nil {
+	if b.cloud, err = qsjwt.NewCloud(cloudKey, *issuer, *keyID); err != nil {
 		return err
 	}
 	b.tenant, b.webIntegrationID = strings.TrimSuffix(*tenant, "/"), *webID
@@ -254,7 +254,7 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 		*server, b.base = proxyEmu.URL, proxyEmu.Client().Transport
 		qseowKey, _ = qsjwt.SignerFromCrypto(proxyEmu.Key)
 	}
-	if b.qseow, err = qsjwt.NewQSEoW(qsjwt.WithSigner(qseowKey)); err != nil {
+	if b.qseow, err = qsjwt.NewQSEoW(qseowKey); err != nil {
 		return err
 	}
 	b.proxy = strings.TrimSuffix(*server, "/") + "/" + strings.Trim(*prefix, "/")

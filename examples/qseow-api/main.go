@@ -79,11 +79,11 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 		return err
 	}
 
-	opts := []qsjwt.QSEoWOption{qsjwt.WithSigner(signer), qsjwt.WithUserIDClaim(*idClaim), qsjwt.WithUserDirectoryClaim(*dirClaim)}
+	opts := []qsjwt.QSEoWOption{qsjwt.WithUserIDClaim(*idClaim), qsjwt.WithUserDirectoryClaim(*dirClaim)}
 	if *audience != "" {
 		opts = append(opts, qsjwt.WithAudience(*audience))
 	}
-	q, err := qsjwt.NewQSEoW(opts...)
+	q, err := qsjwt.NewQSEoW(signer, opts...)
 	if err != nil {
 		return err
 	}

@@ -51,7 +51,7 @@ func run(ctx context.Context, out io.Writer, now func() time.Time) error {
 
 	// Client-managed Qlik Sense: the virtual proxy reads userId and
 	// userDirectory (its "JWT attribute for user ID / user directory").
-	q, err := qsjwt.NewQSEoW(qsjwt.WithSigner(signer), qsjwt.WithAudience("qlik-sense"), qsjwt.WithClock(now))
+	q, err := qsjwt.NewQSEoW(signer, qsjwt.WithAudience("qlik-sense"), qsjwt.WithClock(now))
 	if err != nil {
 		return err
 	}
@@ -62,7 +62,7 @@ func run(ctx context.Context, out io.Writer, now func() time.Time) error {
 	}
 
 	// Qlik Cloud: issuer and key ID as set on the tenant's JWT identity provider.
-	c, err := qsjwt.NewCloud(qsjwt.WithSigner(signer), qsjwt.WithIssuer("quickstart.example.com"), qsjwt.WithKeyID(kid), qsjwt.WithClock(now))
+	c, err := qsjwt.NewCloud(signer, "quickstart.example.com", kid, qsjwt.WithClock(now))
 	if err != nil {
 		return err
 	}
