@@ -132,6 +132,10 @@ func TestCloudClaimRules(t *testing.T) {
 		{"no email", func(u *CloudUser) { u.Email = "" }, "email", "CloudUser.Email", ErrMissingClaim},
 		{"email without @", func(u *CloudUser) { u.Email = "anna" }, "email", "CloudUser.Email", ErrInvalidClaim},
 		{"empty group", func(u *CloudUser) { u.Groups = []string{""} }, "groups", "CloudUser.Groups[0]", ErrInvalidClaim},
+		{"subject not UTF-8", func(u *CloudUser) { u.Subject = "M\xfcller" }, "sub", "CloudUser.Subject", ErrInvalidClaim},
+		{"name not UTF-8", func(u *CloudUser) { u.Name = "M\xf6ller" }, "name", "CloudUser.Name", ErrInvalidClaim},
+		{"email not UTF-8", func(u *CloudUser) { u.Email = "m\xfc@example.com" }, "email", "CloudUser.Email", ErrInvalidClaim},
+		{"group not UTF-8", func(u *CloudUser) { u.Groups = []string{"g1", "\xff"} }, "groups", "CloudUser.Groups[1]", ErrInvalidClaim},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -145,8 +149,25 @@ func TestCloudClaimRules(t *testing.T) {
 			require.ErrorAs(t, err, &ce)
 			assert.Equal(t, tc.claim, ce.Claim)
 			assert.Contains(t, err.Error(), tc.field)
+			assert.NotErrorIs(t, err, ErrSigner)
 		})
 	}
+}
+
+// TestCloudSignReportsEveryClaimProblem: two people whose names differ
+// only in bytes that are not UTF-8 must not become one Qlik user, and every
+// problem of a user is named at once.
+func TestCloudSignReportsEveryClaimProblem(t *testing.T) {
+	c := newTestCloud(t)
+	_, err := c.Sign(context.Background(), CloudUser{Subject: "M\xfcller", Name: "", Email: "no-at", Groups: []string{"", "\xf6"}})
+	require.Error(t, err)
+	var fields []string
+	for _, e := range unjoin(err) {
+		var ce *ClaimError
+		require.ErrorAs(t, e, &ce)
+		fields = append(fields, ce.Field)
+	}
+	assert.Equal(t, []string{"CloudUser.Subject", "CloudUser.Name", "CloudUser.Email", "CloudUser.Groups[0]", "CloudUser.Groups[1]"}, fields)
 }
 
 func TestNewCloudOptionErrors(t *testing.T) {

@@ -4,8 +4,10 @@ import (
 	"context"
 	"crypto"
 	"errors"
+	"fmt"
 	"math"
 	"testing"
+	"unicode/utf8"
 	"time"
 
 	"github.com/stretchr/testify/assert"
@@ -97,6 +99,17 @@ func TestQSEoWClaimRules(t *testing.T) {
 		{"attribute nil", func(u *QSEoWUser) { u.Attributes = map[string]any{"dept": nil} }, "dept", `QSEoWUser.Attributes["dept"]`, ErrInvalidClaim, nil},
 		{"attribute map value", func(u *QSEoWUser) { u.Attributes = map[string]any{"dept": map[string]string{}} }, "dept", `QSEoWUser.Attributes["dept"]`, ErrInvalidClaim, nil},
 		{"user ID claim is email and email given", func(u *QSEoWUser) { u.Email = "a@b" }, "email", "QSEoWUser.Email", ErrInvalidClaim, []QSEoWOption{WithUserIDClaim("email")}},
+		{"attribute NaN", func(u *QSEoWUser) { u.Attributes = map[string]any{"score": math.NaN()} }, "score", `QSEoWUser.Attributes["score"]`, ErrInvalidClaim, nil},
+		{"attribute +Inf", func(u *QSEoWUser) { u.Attributes = map[string]any{"score": math.Inf(1)} }, "score", `QSEoWUser.Attributes["score"]`, ErrInvalidClaim, nil},
+		{"attribute -Inf float32", func(u *QSEoWUser) { u.Attributes = map[string]any{"score": float32(math.Inf(-1))} }, "score", `QSEoWUser.Attributes["score"]`, ErrInvalidClaim, nil},
+		{"user ID not UTF-8", func(u *QSEoWUser) { u.UserID = "M\xfcller" }, "userId", "QSEoWUser.UserID", ErrInvalidClaim, nil},
+		{"directory not UTF-8", func(u *QSEoWUser) { u.UserDirectory = "D\xff" }, "userDirectory", "QSEoWUser.UserDirectory", ErrInvalidClaim, nil},
+		{"name not UTF-8", func(u *QSEoWUser) { u.Name = "M\xf6ller" }, "name", "QSEoWUser.Name", ErrInvalidClaim, nil},
+		{"email not UTF-8", func(u *QSEoWUser) { u.Email = "m\xfc@example.com" }, "email", "QSEoWUser.Email", ErrInvalidClaim, nil},
+		{"group not UTF-8", func(u *QSEoWUser) { u.Groups = []string{"ok", "gr\xfcppe"} }, "group", "QSEoWUser.Groups[1]", ErrInvalidClaim, nil},
+		{"attribute name not UTF-8", func(u *QSEoWUser) { u.Attributes = map[string]any{"dept\xfc": "x"} }, "(not UTF-8)", "QSEoWUser.Attributes[(not UTF-8)]", ErrInvalidClaim, nil},
+		{"attribute value not UTF-8", func(u *QSEoWUser) { u.Attributes = map[string]any{"dept": "M\xfcnchen"} }, "dept", `QSEoWUser.Attributes["dept"]`, ErrInvalidClaim, nil},
+		{"attribute list not UTF-8", func(u *QSEoWUser) { u.Attributes = map[string]any{"tags": []string{"a", "\xff"}} }, "tags", `QSEoWUser.Attributes["tags"]`, ErrInvalidClaim, nil},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -107,6 +120,8 @@ func TestQSEoWClaimRules(t *testing.T) {
 			require.Error(t, err)
 			assert.Empty(t, tok.Raw)
 			assert.ErrorIs(t, err, tc.want)
+			assert.NotErrorIs(t, err, ErrSigner, "a claim problem is not the signer's")
+			assert.True(t, utf8.ValidString(err.Error()), "the error repeats no invalid bytes")
 			var ce *ClaimError
 			require.ErrorAs(t, err, &ce)
 			assert.Equal(t, tc.claim, ce.Claim)
@@ -183,4 +198,98 @@ func TestQSEoWSignerFailure(t *testing.T) {
 	cancel()
 	_, err = newTestQSEoW(t).Sign(ctx, QSEoWUser{UserDirectory: "D", UserID: "u"})
 	assert.ErrorIs(t, err, context.Canceled)
+}
+
+// TestQSEoWSignReportsEveryClaimProblem gives a user with five problems:
+// Sign names all of them at once, in one joined error.
+func TestQSEoWSignReportsEveryClaimProblem(t *testing.T) {
+	_, err := newTestQSEoW(t).Sign(context.Background(), QSEoWUser{UserID: "", UserDirectory: "D\\x",
+		Groups: []string{" "}, Attributes: map[string]any{"exp": 1, "score": math.NaN()}})
+	require.Error(t, err)
+	var fields []string
+	for _, e := range unjoin(err) {
+		var ce *ClaimError
+		require.ErrorAs(t, e, &ce)
+		fields = append(fields, ce.Field)
+	}
+	assert.Equal(t, []string{"QSEoWUser.UserID", "QSEoWUser.UserDirectory", "QSEoWUser.Groups[0]",
+		`QSEoWUser.Attributes["exp"]`, `QSEoWUser.Attributes["score"]`}, fields)
+}
+
+// TestBuilderKeyErrorKeepsCause hands each builder a 1024-bit key: the
+// error is an *OptionError naming the signer, and matches ErrKey.
+func TestBuilderKeyErrorKeepsCause(t *testing.T) {
+	small := SignerFunc(smallKey(t).Public(), nil)
+	_, qerr := NewQSEoW(small)
+	_, cerr := NewCloud(small, "iss", "kid")
+	for _, err := range []error{qerr, cerr} {
+		require.Error(t, err)
+		assert.ErrorIs(t, err, ErrKey)
+		assert.ErrorIs(t, err, ErrInvalidOption)
+		var oe *OptionError
+		require.ErrorAs(t, err, &oe)
+		assert.Equal(t, "signer", oe.Option)
+		assert.Contains(t, err.Error(), "1024 bits")
+	}
+}
+
+// TestBuildersIgnoreNilOptions: a nil option is ignored by every
+// constructor (the verifiers' side is in TestNewVerifierOptionErrors).
+func TestBuildersIgnoreNilOptions(t *testing.T) {
+	q, err := NewQSEoW(testSigner(t), nil, WithAudience("a"), nil)
+	require.NoError(t, err)
+	assert.Equal(t, "a", q.cfg.audience)
+	_, err = NewCloud(testSigner(t), "iss", "kid", nil)
+	require.NoError(t, err)
+}
+
+// TestBuilderTimesCannotOverflow signs with clocks and lifetimes whose
+// times a token cannot carry: each is refused with the option to fix,
+// never signed with a wrapped date.
+func TestBuilderTimesCannotOverflow(t *testing.T) {
+	user := QSEoWUser{UserDirectory: "D", UserID: "u"}
+	farFuture := func() time.Time { return time.Unix(1<<62, 0) }
+	endOf9999 := func() time.Time { return time.Date(9999, 12, 31, 23, 58, 0, 0, time.UTC) }
+	before1970 := func() time.Time { return time.Date(1969, 12, 31, 23, 59, 58, 0, time.UTC) }
+	for _, tc := range []struct {
+		name   string
+		clock  func() time.Time
+		option string
+	}{
+		{"clock at 2^62 seconds", farFuture, "WithClock"},
+		{"clock before 1970", before1970, "WithClock"},
+		{"exp after year 9999", endOf9999, "WithTTL"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			q, err := NewQSEoW(testSigner(t), WithClock(tc.clock))
+			require.NoError(t, err)
+			tok, err := q.Sign(context.Background(), user)
+			assert.Empty(t, tok.Raw)
+			var oe *OptionError
+			require.ErrorAs(t, err, &oe)
+			assert.Equal(t, tc.option, oe.Option)
+			c, err := NewCloud(testSigner(t), "iss", "kid", WithClock(tc.clock))
+			require.NoError(t, err)
+			tok, err = c.Sign(context.Background(), anna)
+			assert.Empty(t, tok.Raw)
+			require.ErrorAs(t, err, &oe)
+			assert.Equal(t, tc.option, oe.Option)
+		})
+	}
+	t.Run("nbf before 1970", func(t *testing.T) {
+		c, err := NewCloud(testSigner(t), "iss", "kid", WithClock(func() time.Time { return time.Unix(2, 0) }))
+		require.NoError(t, err)
+		_, err = c.Sign(context.Background(), anna)
+		var oe *OptionError
+		require.ErrorAs(t, err, &oe)
+		assert.Equal(t, "WithNotBeforeSkew", oe.Option)
+	})
+	t.Run("the longest QSEoW lifetime signs", func(t *testing.T) {
+		q, err := NewQSEoW(testSigner(t), WithClock(fixedClock), WithTTL(maxQSEoWTTL))
+		require.NoError(t, err)
+		tok, err := q.Sign(context.Background(), user)
+		require.NoError(t, err)
+		d := verifyStdlib(t, tok.Raw, testCertKey(t))
+		assert.Equal(t, fmt.Sprint(fixedNow.Unix()+int64(maxQSEoWTTL/time.Second)), d.str("exp"))
+	})
 }

@@ -814,3 +814,24 @@ func BenchmarkCloudVerify(b *testing.B) {
 		}
 	}
 }
+
+// TestCloudVerifierWithoutIssuerOrKeyID: without WithIssuer or WithKeyID
+// the verifier cannot check that value; it accepts any, says so in a
+// warning, and still refuses a token that lacks it.
+func TestCloudVerifierWithoutIssuerOrKeyID(t *testing.T) {
+	v, err := NewCloudVerifier(testCertKey(t), WithClock(fixedClock))
+	require.NoError(t, err)
+	token := forge(cloudHeaderOK, claimsJSON(t, cloudClaimsOK, nil), rsaSign(testKey(t), crypto.SHA256))
+	cl, err := v.Verify(token)
+	require.NoError(t, err)
+	var warned []string
+	for _, p := range cl.Warnings {
+		warned = append(warned, p.Claim)
+		assert.Contains(t, p.Rule, "not checked")
+	}
+	assert.ElementsMatch(t, []string{"iss", "header.kid"}, warned)
+
+	noIss := forge(`{"alg":"RS256","typ":"JWT"}`, claimsJSON(t, cloudClaimsOK, func(m map[string]any) { delete(m, "iss") }), rsaSign(testKey(t), crypto.SHA256))
+	_, err = v.Verify(noIss)
+	assert.Equal(t, []string{"header.kid", "iss"}, problems(t, err), "missing values are still refused")
+}
