@@ -17,16 +17,8 @@ import (
 	"github.com/qsjwt/qsjwt/internal/engine"
 )
 
-// Options. Each constructor takes its own option type, so that an option the
-// constructor would not read does not compile there:
-//
-//	NewQSEoW          QSEoWOption          WithAlgorithm, WithTTL, shared
-//	NewCloud          CloudOption          WithNotBeforeSkew, WithTTL, WithClock
-//	NewQSEoWVerifier  QSEoWVerifierOption  WithClockSkew, shared
-//	NewCloudVerifier  CloudVerifierOption  WithIssuer, WithKeyID, WithClockSkew, WithClock
-//
-// The shared QSEoW options (WithAudience and the claim names) and WithClock
-// configure a builder and its verifier alike. A nil option is ignored.
+// The option types, one per constructor, and which options satisfy each,
+// are listed in the package doc; a nil option is ignored everywhere.
 
 // QSEoWOption configures [NewQSEoW].
 type QSEoWOption interface{ applyQSEoW(*qseowConfig) }

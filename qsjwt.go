@@ -1,30 +1,81 @@
-// Package qsjwt creates and signs the JSON Web Tokens that Qlik Sense accepts.
+// Package qsjwt creates, signs and checks the JSON Web Tokens that Qlik Sense
+// accepts, for client-managed Qlik Sense (QSEoW) and Qlik Cloud.
+//
+// # Builders
 //
 // Qlik Sense logs users in with a signed JWT in two variants, each with a
 // builder that knows its rules:
 //
-//   - Client-managed Qlik Sense (QSEoW): a virtual proxy with JWT
-//     authentication checks an RS256/384/512 token carrying a user ID and a
-//     user directory under claim names the admin chose. Build with [NewQSEoW].
+//   - QSEoW: a virtual proxy with JWT authentication checks an
+//     RS256/384/512 token carrying a user ID and a user directory under
+//     claim names the admin chose. [NewQSEoW](signer, options...) makes the
+//     builder; [QSEoW.Sign] signs a token for a [QSEoWUser].
 //   - Qlik Cloud: a JWT identity provider checks an RS256 token with a fixed
 //     set of claims, exchanged once at POST /login/jwt-session for a session.
-//     Build with [NewCloud].
+//     [NewCloud](signer, issuer, keyID, options...) makes the builder;
+//     [Cloud.Sign] signs a token, with a fresh jti, for a [CloudUser].
 //
-// Both builders take functional options, check the whole configuration when
-// they are made (reporting every problem, each naming the option that fixes
-// it), and sign through a [Signer]: a key in memory ([SignerFromPEM],
-// [SignerFromPEMFile], [SignerFromCrypto]) or anything else that can produce
-// a signature, such as a KMS, an HSM or a remote signing service
-// ([SignerFunc]). A built value is immutable and safe for concurrent use.
+// What a builder cannot do without is a parameter; the rest are options.
+// A builder checks everything when it is made and reports every problem at
+// once, each an [*OptionError] naming the option or parameter that fixes it;
+// Sign reports every claim problem of a user at once, each a [*ClaimError]
+// naming the claim and the Go field. A built value is immutable and safe for
+// concurrent use. A signed [Token] holds the compact JWT in Raw; printed or
+// logged, it shows only its ID and times.
 //
-// Sign checks the user's claims against the variant's rules before signing
-// and returns a [*ClaimError] naming the claim and the reason when one is
-// wrong.
+// # Options
 //
-// The verifiers, [NewQSEoWVerifier] and [NewCloudVerifier], take the same
-// options and decide a token from any issuer as Qlik would, returning its
-// claims or a [*VerifyError] that lists every problem; [Decode] shows a token
-// without a key, marked unverified.
+// Each constructor takes its own option type, so an option it would not
+// read does not compile there:
+//
+//	NewQSEoW(signer, ...QSEoWOption)                 WithAlgorithm, WithTTL, QSEoW shared, WithClock
+//	NewQSEoWVerifier(key, ...QSEoWVerifierOption)    WithClockSkew, QSEoW shared, WithClock
+//	NewCloud(signer, issuer, keyID, ...CloudOption)  WithNotBeforeSkew, WithTTL, WithClock
+//	NewCloudVerifier(key, ...CloudVerifierOption)    WithIssuer, WithKeyID, WithClockSkew, WithClock
+//
+// The QSEoW shared options ([WithAudience], [WithUserIDClaim],
+// [WithUserDirectoryClaim], [WithGroupsClaim]) configure a QSEoW builder and
+// its verifier alike, as [WithClock] does all four; the types they return
+// ([QSEoWSharedOption], [BuilderOption], [VerifierOption], [Option]) combine
+// the interfaces of the constructors they fit. Nil options are ignored by
+// every constructor.
+//
+// # Token sources
+//
+// A [TokenSource] gives tokens for one user to whatever sends them.
+// [QSEoW.TokenSource] signs once per token lifetime and hands the same token
+// to every caller; keep the source, since a new source per request signs per
+// request. [Cloud.TokenSource] signs a new token per call: a Qlik Cloud
+// token is good for one login, and no source of this package keeps one.
+//
+// # Verifiers
+//
+// [NewQSEoWVerifier] and [NewCloudVerifier] take the public key of the
+// certificate Qlik holds and decide a token from any issuer as Qlik would,
+// returning its claims or a [*VerifyError] that lists every problem, each
+// naming the claim and Qlik's rule. [Decode] shows a token without a key,
+// marked unverified.
+//
+// # Keys
+//
+// The builders sign through a [Signer]: a key in memory ([SignerFromPEM],
+// [SignerFromPEMFile], [SignerFromCrypto]) or anything else that can
+// produce a signature, such as a KMS, an HSM or a remote signing service
+// ([SignerFunc]). [GenerateKey], [SelfSignedCertificate], [Thumbprint] and
+// [WriteKeyFiles] make the key and the certificate Qlik is given;
+// [ParseCertificate], [ParsePublicKey] and [ParseJWK] read the key a
+// verifier checks with. Errors never contain key material.
+//
+// # Sessions, emulators and the CLI
+//
+// Package github.com/qsjwt/qsjwt/session takes a user from a token source to
+// a working Qlik session: CloudSession logs in to Qlik Cloud and keeps the
+// session and its CSRF token; QSEoWTransport sends QSEoW requests with the
+// token, the xrfkey and the proxy's session cookie. Package
+// github.com/qsjwt/qsjwt/qliktest emulates a Qlik Cloud tenant and a QSEoW
+// virtual proxy on loopback, for tests. The qs-jwt command
+// (github.com/qsjwt/qsjwt/cmd/qs-jwt) creates, decodes and checks tokens and
+// makes keys from the shell.
 package qsjwt
 
 import (
