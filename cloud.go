@@ -18,13 +18,13 @@ import (
 const (
 	// CloudAudience is the only "aud" Qlik Cloud accepts.
 	CloudAudience = "qlik.api/login/jwt-session"
-	// CloudSubjectType is the only "subType" Qlik Cloud accepts.
-	CloudSubjectType = "user"
+	// cloudSubjectType is the only "subType" Qlik Cloud accepts.
+	cloudSubjectType = "user"
 	// CloudMaxLifetime is the most that exp - iat and exp - nbf may be.
 	CloudMaxLifetime = time.Hour
-	// DefaultCloudTTL is the default lifetime: the session cookie Qlik returns
+	// defaultCloudTTL is the default lifetime: the session cookie Qlik returns
 	// does not depend on exp, so a short one is right.
-	DefaultCloudTTL = 5 * time.Minute
+	defaultCloudTTL = 5 * time.Minute
 	// jtiBytes is the number of random bytes in a jti: 128 bits.
 	jtiBytes = 16
 )
@@ -54,7 +54,7 @@ type CloudUser struct {
 
 // NewCloud checks the signer, the identity provider's issuer and key ID
 // (required: Qlik Cloud checks both, exactly) and the options, and returns a
-// Qlik Cloud token builder. Tokens are RS256, valid for [DefaultCloudTTL],
+// Qlik Cloud token builder. Tokens are RS256, valid for five minutes,
 // with nbf [DefaultNotBeforeSkew] before iat. Every problem is reported at
 // once, each an [*OptionError] naming the option (or "signer", "issuer",
 // "keyID") that fixes it; a signer whose key Qlik cannot use also matches
@@ -76,7 +76,7 @@ func NewCloud(signer Signer, issuer, keyID string, opts ...CloudOption) (*Cloud,
 	}
 	ttl := cfg.ttl
 	if ttl == 0 {
-		ttl = DefaultCloudTTL
+		ttl = defaultCloudTTL
 	}
 	// Both are at most ten years here, so the sum cannot overflow; the
 	// comparison is written without it all the same.
@@ -87,7 +87,7 @@ func NewCloud(signer Signer, issuer, keyID string, opts ...CloudOption) (*Cloud,
 		}
 		cfg.fail(option, "lifetime %v plus not-before skew %v exceeds Qlik Cloud's limit: exp - nbf must be at most %v", ttl, cfg.nbfSkew, CloudMaxLifetime)
 	}
-	if err := cfg.finish(DefaultCloudTTL); err != nil {
+	if err := cfg.finish(defaultCloudTTL); err != nil {
 		return nil, err
 	}
 	return &Cloud{cfg: cfg}, nil
@@ -122,7 +122,7 @@ func (c *Cloud) Sign(ctx context.Context, u CloudUser) (Token, error) {
 		{Name: "iss", Value: c.cfg.issuer},
 		{Name: "aud", Value: CloudAudience},
 		{Name: "sub", Value: u.Subject},
-		{Name: "subType", Value: CloudSubjectType},
+		{Name: "subType", Value: cloudSubjectType},
 		{Name: "name", Value: u.Name},
 		{Name: "email", Value: u.Email},
 		{Name: "email_verified", Value: u.EmailVerified},

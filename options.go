@@ -8,7 +8,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"math"
 	"slices"
 	"strings"
 	"time"
@@ -200,16 +199,16 @@ func verifierKey(key crypto.PublicKey) (crypto.PublicKey, error) {
 	return key, nil
 }
 
-// DefaultClockSkew is how far a verifier lets exp, nbf and iat miss the
+// defaultClockSkew is how far a verifier lets exp, nbf and iat miss the
 // current time: Qlik Cloud's default clockToleranceSec. The tolerance of a
 // QSEoW virtual proxy is not documented; the same default is used.
-const DefaultClockSkew = 5 * time.Second
+const defaultClockSkew = 5 * time.Second
 
 // maxClockSkew is the largest clockToleranceSec Qlik Cloud allows.
 const maxClockSkew = 2 * time.Hour
 
 // WithClockSkew sets how far a verifier lets exp, nbf and iat miss the current
-// time (default [DefaultClockSkew]): set it to the identity provider's
+// time (default five seconds): set it to the identity provider's
 // clockToleranceSec for Qlik Cloud. Zero checks the times exactly; at most two
 // hours, Qlik Cloud's upper limit. (For a Qlik Cloud builder,
 // [WithNotBeforeSkew] sets nbf early instead.)
@@ -393,7 +392,7 @@ func (c *common) finishVerifier(key crypto.PublicKey) error {
 	}
 	c.publicKey = pub
 	if !c.skewGiven {
-		c.skew = DefaultClockSkew
+		c.skew = defaultClockSkew
 	}
 	if c.now == nil {
 		c.now = time.Now
@@ -453,42 +452,4 @@ func quoteValue(s string) string {
 		return "(not UTF-8)"
 	}
 	return fmt.Sprintf("%q", s)
-}
-
-// Time bounds of the NumericDates the builders write: from 1970 to the end
-// of year 9999, the range every JWT library and Qlik's Node.js reads.
-const (
-	minNumericDate = 0
-	maxNumericDate = 253402300799 // 9999-12-31T23:59:59Z
-)
-
-// addSeconds returns t + d in whole Unix seconds (d rounded down), or false
-// when the result leaves [minNumericDate, maxNumericDate]. It cannot
-// overflow.
-func addSeconds(t int64, d time.Duration) (int64, bool) {
-	s := int64(d / time.Second)
-	if (s > 0 && t > math.MaxInt64-s) || (s < 0 && t < math.MinInt64-s) {
-		return 0, false
-	}
-	r := t + s
-	return r, r >= minNumericDate && r <= maxNumericDate
-}
-
-// tokenTimes returns iat, nbf (nbfSkew before iat) and exp (ttl after iat)
-// of a token signed now, in whole seconds, or an *OptionError when one of
-// them cannot be a NumericDate.
-func tokenTimes(now time.Time, ttl, nbfSkew time.Duration) (iat, nbf, exp time.Time, err error) {
-	i, ok := addSeconds(now.Unix(), 0)
-	if !ok {
-		return iat, nbf, exp, &OptionError{Option: "WithClock", Reason: fmt.Sprintf("the clock reads %s, outside the years 1970 to 9999 a token's times can carry", now.UTC().Format(time.RFC3339))}
-	}
-	n, ok := addSeconds(i, -nbfSkew)
-	if !ok {
-		return iat, nbf, exp, &OptionError{Option: "WithNotBeforeSkew", Reason: fmt.Sprintf("nbf = iat - %v falls before 1970", nbfSkew)}
-	}
-	e, ok := addSeconds(i, ttl)
-	if !ok {
-		return iat, nbf, exp, &OptionError{Option: "WithTTL", Reason: fmt.Sprintf("exp = iat + %v falls after year 9999; give a shorter lifetime", ttl)}
-	}
-	return time.Unix(i, 0).UTC(), time.Unix(n, 0).UTC(), time.Unix(e, 0).UTC(), nil
 }

@@ -19,7 +19,7 @@ const (
 	DefaultUserIDClaim        = "userId"
 	DefaultUserDirectoryClaim = "userDirectory"
 	DefaultGroupsClaim        = "group"
-	DefaultQSEoWTTL           = time.Hour
+	defaultQSEoWTTL           = time.Hour
 )
 
 // QSEoW signs tokens for a client-managed Qlik Sense virtual proxy with JWT
@@ -64,7 +64,7 @@ func NewQSEoW(signer Signer, opts ...QSEoWOption) (*QSEoW, error) {
 		}
 	}
 	cfg.checkClaimNames()
-	if err := cfg.finish(DefaultQSEoWTTL); err != nil {
+	if err := cfg.finish(defaultQSEoWTTL); err != nil {
 		return nil, err
 	}
 	return &QSEoW{cfg: cfg}, nil

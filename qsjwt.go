@@ -85,6 +85,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"math"
 	"time"
 
 	"github.com/qsjwt/qsjwt/internal/engine"
@@ -236,6 +237,44 @@ func formatTime(t time.Time) string {
 		return "0"
 	}
 	return t.UTC().Format(time.RFC3339)
+}
+
+// Time bounds of the NumericDates the builders write: from 1970 to the end
+// of year 9999, the range every JWT library and Qlik's Node.js reads.
+const (
+	minNumericDate = 0
+	maxNumericDate = 253402300799 // 9999-12-31T23:59:59Z
+)
+
+// addSeconds returns t + d in whole Unix seconds (d rounded down), or false
+// when the result leaves [minNumericDate, maxNumericDate]. It cannot
+// overflow.
+func addSeconds(t int64, d time.Duration) (int64, bool) {
+	s := int64(d / time.Second)
+	if (s > 0 && t > math.MaxInt64-s) || (s < 0 && t < math.MinInt64-s) {
+		return 0, false
+	}
+	r := t + s
+	return r, r >= minNumericDate && r <= maxNumericDate
+}
+
+// tokenTimes returns iat, nbf (nbfSkew before iat) and exp (ttl after iat)
+// of a token signed now, in whole seconds, or an *OptionError when one of
+// them cannot be a NumericDate.
+func tokenTimes(now time.Time, ttl, nbfSkew time.Duration) (iat, nbf, exp time.Time, err error) {
+	i, ok := addSeconds(now.Unix(), 0)
+	if !ok {
+		return iat, nbf, exp, &OptionError{Option: "WithClock", Reason: fmt.Sprintf("the clock reads %s, outside the years 1970 to 9999 a token's times can carry", now.UTC().Format(time.RFC3339))}
+	}
+	n, ok := addSeconds(i, -nbfSkew)
+	if !ok {
+		return iat, nbf, exp, &OptionError{Option: "WithNotBeforeSkew", Reason: fmt.Sprintf("nbf = iat - %v falls before 1970", nbfSkew)}
+	}
+	e, ok := addSeconds(i, ttl)
+	if !ok {
+		return iat, nbf, exp, &OptionError{Option: "WithTTL", Reason: fmt.Sprintf("exp = iat + %v falls after year 9999; give a shorter lifetime", ttl)}
+	}
+	return time.Unix(i, 0).UTC(), time.Unix(n, 0).UTC(), time.Unix(e, 0).UTC(), nil
 }
 
 // Sentinel errors. Errors returned by this package wrap one of them; match

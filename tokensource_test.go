@@ -40,7 +40,7 @@ func TestQSEoWTokenSourceOneSignaturePerLifetime(t *testing.T) {
 		assert.Equal(t, toks[0], raw)
 	}
 
-	clock.Advance(DefaultQSEoWTTL - refreshBefore - time.Second)
+	clock.Advance(defaultQSEoWTTL - refreshBefore - time.Second)
 	tok, err := src.Token(context.Background())
 	require.NoError(t, err)
 	assert.Equal(t, toks[0], tok.Raw, "still fresh one second before the refresh point")

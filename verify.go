@@ -411,7 +411,7 @@ type QSEoWClaims struct {
 //     exactly this string. Without it, "aud" is not checked, as by the proxy.
 //   - [WithUserIDClaim], [WithUserDirectoryClaim], [WithGroupsClaim]: the
 //     claim names, defaults as for [NewQSEoW].
-//   - [WithClockSkew] (default [DefaultClockSkew]) and [WithClock].
+//   - [WithClockSkew] (default five seconds) and [WithClock].
 //
 // The shared options configure a [QSEoW] builder too, so one list of them
 // serves both. The verifier accepts RS256, RS384 and RS512, as the proxy,
@@ -579,7 +579,7 @@ var cloudClaims = []string{"iss", "aud", "sub", "subType", "name", "email", "ema
 //     ID, which Qlik Cloud always checks. Without one, the verifier cannot
 //     check that value: it accepts any, and lists a warning saying so.
 //   - [WithClockSkew]: the identity provider's clockToleranceSec (default
-//     [DefaultClockSkew], Qlik's default); and [WithClock].
+//     five seconds, Qlik's default); and [WithClock].
 //
 // Every problem is reported at once, each an [*OptionError] naming the
 // option (or "key") that fixes it. Nil options are ignored.
@@ -605,7 +605,7 @@ func NewCloudVerifier(key crypto.PublicKey, opts ...CloudVerifierOption) (*Cloud
 //   - header "alg" RS256 (never "none" nor HS*) with a signature that
 //     verifies with the key, and "kid" the identity provider's Key ID;
 //   - "iss" the identity provider's issuer; "aud" exactly the string
-//     [CloudAudience], not an array; "subType" [CloudSubjectType];
+//     [CloudAudience], not an array; "subType" "user";
 //   - "sub", "name", "email" non-empty strings; "email_verified" a JSON
 //     boolean, not a string; "groups", when present, an array of strings;
 //   - "jti" present; "iat", "nbf" and "exp" present, NumericDates, valid now
@@ -688,13 +688,13 @@ func (v *CloudVerifier) Verify(token string) (*CloudClaims, error) {
 		c.warn("group", `is ignored: Qlik Cloud reads "groups" (plural), so the user gets none of these groups; rename the claim`)
 	}
 
-	st, ok := c.str("subType", fmt.Sprintf("Qlik Cloud needs exactly %q", CloudSubjectType))
+	st, ok := c.str("subType", fmt.Sprintf("Qlik Cloud needs exactly %q", cloudSubjectType))
 	switch {
 	case c.bad["subType"]:
 	case !ok:
-		c.refuse("subType", "is missing; Qlik Cloud needs exactly %q", CloudSubjectType)
-	case st != CloudSubjectType:
-		c.refuse("subType", "is %q; Qlik Cloud needs exactly %q", st, CloudSubjectType)
+		c.refuse("subType", "is missing; Qlik Cloud needs exactly %q", cloudSubjectType)
+	case st != cloudSubjectType:
+		c.refuse("subType", "is %q; Qlik Cloud needs exactly %q", st, cloudSubjectType)
 	}
 	cl.SubjectType = st
 
