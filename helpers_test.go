@@ -10,6 +10,7 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"encoding/pem"
+	"errors"
 	"hash"
 	"os"
 	"strings"
@@ -132,4 +133,15 @@ func tokenSecrets(toks ...Token) []string {
 		}
 	}
 	return out
+}
+
+// hasOption reports whether one of errs is an *OptionError naming option.
+func hasOption(errs []error, option string) bool {
+	for _, err := range errs {
+		var oe *OptionError
+		if errors.As(err, &oe) && oe.Option == option {
+			return true
+		}
+	}
+	return false
 }

@@ -64,6 +64,9 @@ func NewQSEoW(signer Signer, opts ...QSEoWOption) (*QSEoW, error) {
 		}
 	}
 	cfg.checkClaimNames()
+	if cfg.ttl > maxQSEoWTTL {
+		cfg.fail("WithTTL", "the lifetime %v is over ten years (%v); give a lifetime such as time.Hour", cfg.ttl, maxQSEoWTTL)
+	}
 	if err := cfg.finish(defaultQSEoWTTL); err != nil {
 		return nil, err
 	}
