@@ -20,7 +20,9 @@ import (
 // are listed in the package doc; a nil option is ignored everywhere.
 
 // QSEoWOption configures [NewQSEoW].
-type QSEoWOption interface{ applyQSEoW(*qseowConfig) }
+type QSEoWOption interface {
+	applyQSEoW(*qseowConfig)
+}
 
 // QSEoWVerifierOption configures [NewQSEoWVerifier].
 type QSEoWVerifierOption interface {
@@ -28,7 +30,9 @@ type QSEoWVerifierOption interface {
 }
 
 // CloudOption configures [NewCloud].
-type CloudOption interface{ applyCloud(*cloudConfig) }
+type CloudOption interface {
+	applyCloud(*cloudConfig)
+}
 
 // CloudVerifierOption configures [NewCloudVerifier].
 type CloudVerifierOption interface {
@@ -135,7 +139,7 @@ func (o cloudBuilderOpt) applyCloud(c *cloudConfig) { o.set(c) }
 
 func (o cloudVerifyOpt) applyCloudVerifier(c *cloudConfig) { o.set(c) }
 
-// maxQSEoWTTL is the longest QSEoW lifetime WithTTL accepts. The virtual
+// maxQSEoWTTL is the longest lifetime NewQSEoW accepts. The virtual
 // proxy sets no maximum, but a bearer token that outlives any key rotation
 // is a standing credential, and a longer one only hides a unit mistake.
 const maxQSEoWTTL = 10 * 365 * 24 * time.Hour
