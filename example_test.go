@@ -61,6 +61,40 @@ func Example_cloud() {
 	// claims: {"aud":"qlik.api/login/jwt-session","email":"anna@example.com","email_verified":true,"exp":1795953900,"groups":["g1"],"iat":1795953600,"iss":"tenant.eu.qlikcloud.com","jti":"<random jti>","name":"Anna Andersson","nbf":1795953595,"sub":"anna-42","subType":"user"}
 }
 
+// Keep the source for as long as the user makes requests: it signs once
+// per token lifetime and hands the same token to every caller. Printed, a
+// token shows its times, never the token itself, which is in Raw.
+func ExampleQSEoW_TokenSource() {
+	signer, err := qsjwt.SignerFromPEMFile("testdata/test-only-rsa2048-pkcs8.pem")
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	q, err := qsjwt.NewQSEoW(signer, exampleClock)
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	src := q.TokenSource(qsjwt.QSEoWUser{UserDirectory: "CORP", UserID: "anna"})
+	first, err := src.Token(context.Background())
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	second, err := src.Token(context.Background())
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	fmt.Println(first.Raw == second.Raw)
+	fmt.Println(first)
+	fmt.Println(src)
+	// Output:
+	// true
+	// qsjwt.Token{ID:"", IssuedAt:2026-11-29T12:00:00Z, ExpiresAt:2026-11-29T13:00:00Z, Raw:[redacted]}
+	// qsjwt.TokenSource{caching, token expires 2026-11-29T13:00:00Z}
+}
+
 // Every problem is reported at once, each naming the parameter or option
 // that fixes it.
 func ExampleNewCloud_errors() {
