@@ -1,6 +1,7 @@
 package qliktest
 
 import (
+	"bytes"
 	"crypto/rsa"
 	"crypto/x509"
 	"encoding/json"
@@ -47,7 +48,8 @@ type CloudConfig struct {
 	// (one per process) and Cloud.Key holds it for signing tokens.
 	Certificate *x509.Certificate
 	// ClockTolerance is the identity provider's clockToleranceSec: 0 means
-	// 5 s, a negative value none.
+	// 5 s, a negative value none; over two hours (7200 s, Qlik's upper
+	// limit) NewCloud panics.
 	ClockTolerance time.Duration
 	// SessionTimeout is how long an unused session lives; 0 means 30 minutes.
 	SessionTimeout time.Duration
@@ -68,11 +70,13 @@ type CloudConfig struct {
 // listening on loopback. It serves:
 //
 //   - POST /login/jwt-session: exchanges a token for a session (cookies
-//     eas.sid, eas.sid.sig and _csrfToken), refusing tokens as Qlik does:
-//     wrong alg, kid, signature, issuer or audience; a missing claim; aud as
-//     an array; email_verified as a string; exp - nbf or exp - iat over one
-//     hour; an expired or not yet valid token (with the clock tolerance); a
-//     reused jti; more than LoginsPerMinute attempts in a minute (429).
+//     eas.sid, eas.sid.sig and _csrfToken), refusing tokens as the rows
+//     C-* of docs/qlik-rules.md say Qlik does: wrong alg, kid, signature,
+//     issuer or audience; a missing claim; aud as an array; email_verified
+//     missing, null or a string; a date that is not a whole number; exp -
+//     nbf or exp - iat over one hour; an expired or not yet valid token, or
+//     iat in the future (with the clock tolerance); a reused jti; more than
+//     LoginsPerMinute attempts in a minute (429).
 //   - GET /api/v1/csrf-token: the session's CSRF token in the response header
 //     qlik-csrf-token.
 //   - GET /api/v1/users/me: the session's user.
@@ -127,9 +131,10 @@ type cloudUser struct {
 	Groups        []string `json:"groups,omitempty"`
 }
 
-// NewCloud starts an emulated tenant. It panics when cfg.Certificate does not
-// hold an RSA key or the server cannot listen, as httptest.NewServer does.
-// Close it when done.
+// NewCloud starts an emulated tenant. It panics, as httptest.NewServer
+// does, when the configuration is one Qlik refuses (cfg.Certificate does not
+// hold an RSA key of at least 2048 bits, cfg.ClockTolerance is over two
+// hours) or the server cannot listen. Close it when done.
 func NewCloud(cfg CloudConfig) *Cloud {
 	if cfg.Issuer == "" {
 		cfg.Issuer = DefaultIssuer
@@ -137,12 +142,7 @@ func NewCloud(cfg CloudConfig) *Cloud {
 	if cfg.KeyID == "" {
 		cfg.KeyID = DefaultKeyID
 	}
-	switch {
-	case cfg.ClockTolerance == 0:
-		cfg.ClockTolerance = DefaultClockTolerance
-	case cfg.ClockTolerance < 0:
-		cfg.ClockTolerance = 0
-	}
+	cfg.ClockTolerance = clockTolerance(cfg.ClockTolerance)
 	if cfg.SessionTimeout <= 0 {
 		cfg.SessionTimeout = DefaultSessionTimeout
 	}
@@ -411,7 +411,7 @@ func (c *Cloud) check(raw string, now time.Time) (u *cloudUser, jti string, exp 
 	for _, f := range []struct {
 		name string
 		dst  *string
-	}{{"sub", &u.Subject}, {"subType", &subType}, {"name", &u.Name}, {"email", &u.Email}, {"jti", &jti}} {
+	}{{"sub", &u.Subject}, {"subType", &subType}, {"name", &u.Name}, {"email", &u.Email}} {
 		if *f.dst, p = t.requireString(f.name); p != nil {
 			return nil, "", exp, p
 		}
@@ -419,10 +419,28 @@ func (c *Cloud) check(raw string, now time.Time) (u *cloudUser, jti string, exp 
 	if subType != "user" {
 		return nil, "", exp, refuse(kindClaims, "claim subType must be \"user\", got %q", subType)
 	}
-	if v, ok := t.claims["email_verified"]; ok {
-		if json.Unmarshal(v, &u.EmailVerified) != nil {
-			return nil, "", exp, refuse(kindClaims, "claim email_verified must be a JSON boolean, got %s", v)
+	// C-EV-1: required, and the JSON boolean true or false (not null, not "true").
+	switch v, ok := t.claims["email_verified"]; string(bytes.TrimSpace(v)) {
+	case "true", "false":
+		u.EmailVerified = string(bytes.TrimSpace(v)) == "true"
+	default:
+		if !ok {
+			return nil, "", exp, refuse(kindClaims, "Missing required claim: email_verified")
 		}
+		return nil, "", exp, refuse(kindClaims, "claim email_verified must be the JSON boolean true or false, got %s", v)
+	}
+	// C-JTI-1: a non-empty string, or a number as in Qlik Support's own
+	// example; the seen-list keys it by its JSON text.
+	switch v, ok := t.claims["jti"]; {
+	case !ok:
+		return nil, "", exp, refuse(kindClaims, "Missing required claim: jti")
+	case isJSONNumber(v):
+		jti = string(bytes.TrimSpace(v))
+	default:
+		if _, p = t.requireString("jti"); p != nil {
+			return nil, "", exp, p
+		}
+		jti = string(bytes.TrimSpace(v))
 	}
 	if u.Groups, p = t.stringArray("groups"); p != nil {
 		return nil, "", exp, p
@@ -444,6 +462,9 @@ func (c *Cloud) check(raw string, now time.Time) (u *cloudUser, jti string, exp 
 	}
 	if p := timeWindow(now, exp, nbf, true, true, c.cfg.ClockTolerance); p != nil {
 		return nil, "", exp, p
+	}
+	if iat.After(now.Add(c.cfg.ClockTolerance)) { // C-TIME-5
+		return nil, "", exp, refuse(kindTime, "iat %s is in the future (now %s): the signer's clock is ahead", iat.UTC().Format(time.RFC3339), now.UTC().Format(time.RFC3339))
 	}
 	return u, jti, exp, nil
 }
