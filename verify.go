@@ -445,7 +445,8 @@ func NewQSEoWVerifier(opts ...QSEoWOption) (*QSEoWVerifier, error) {
 //     leading or trailing white space, no backslash;
 //   - "aud" exactly the configured audience, as a string, when one is
 //     configured;
-//   - exp and nbf honoured when present, with the clock skew; both NumericDates.
+//   - exp and nbf honoured when present, with the clock skew; iat, nbf and
+//     exp whole-second NumericDates when present, nbf before exp.
 //
 // Warnings (on the claims, or beside the problems) flag what the proxy
 // accepts but probably should not get: no exp, iat in the future, a groups
@@ -605,14 +606,17 @@ func NewCloudVerifier(opts ...CloudOption) (*CloudVerifier, error) {
 //     [CloudAudience], not an array; "subType" [CloudSubjectType];
 //   - "sub", "name", "email" non-empty strings; "email_verified" a JSON
 //     boolean, not a string; "groups", when present, an array of strings;
-//   - "jti" present; "iat", "nbf" and "exp" present, NumericDates, valid now
+//   - "jti" a non-empty string or a number; "iat", "nbf" and "exp" present,
+//     whole-second NumericDates, nbf before exp, exp and nbf valid now
 //     within the clock skew, and exp - iat and exp - nbf at most
 //     [CloudMaxLifetime].
 //
 // Warnings (on the claims, or beside the problems) flag what Qlik Cloud
 // accepts but probably not as meant: "group" for "groups", a "typ" other
 // than "JWT", white space around sub, name or email, an email without @, an
-// empty group name, a jti that is not a string.
+// empty group name, a jti that is a number, iat in the future.
+//
+// docs/qlik-rules.md in the repository states each rule with its source.
 //
 // Verify cannot know two things Qlik Cloud knows: whether the jti was used
 // before, and whether sub is the user's stable key (a random sub makes a new

@@ -21,7 +21,7 @@ const (
 	CloudAudience = "qlik.api/login/jwt-session"
 )
 
-// Qlik Cloud's limits, as the rulebook gives them.
+// Qlik Cloud's limits, as docs/qlik-rules.md gives them.
 const (
 	DefaultClockTolerance  = 5 * time.Second
 	DefaultLoginsPerMinute = 100

@@ -4,7 +4,7 @@
 // client-managed Qlik Sense (QSEoW) virtual proxy with JWT authentication
 // ([NewQSEoW]).
 //
-// Both refuse tokens as the qsjwt rulebook (Qlik's documented behaviour) says
+// Both refuse tokens as docs/qlik-rules.md (Qlik's behaviour, row by row) says
 // Qlik does, answer with Qlik-shaped error bodies
 //
 //	{"errors":[{"code":"…","title":"…","detail":"…","status":"401"}]}
