@@ -1,7 +1,6 @@
 package qliktest
 
 import (
-	"bytes"
 	"crypto/rsa"
 	"crypto/x509"
 	"encoding/json"
@@ -374,96 +373,6 @@ func (c *Cloud) login(w http.ResponseWriter, r *http.Request) {
 		http.SetCookie(w, ck)
 	}
 	writeJSON(w, http.StatusOK, struct{}{})
-}
-
-// check applies the identity provider's rules to a token.
-func (c *Cloud) check(raw string, now time.Time) (u *cloudUser, jti string, exp time.Time, p *problem) {
-	t, p := verify(raw, c.pub, "RS256")
-	if p != nil {
-		return nil, "", exp, p
-	}
-	kid, ok := t.string("header", "kid")
-	switch {
-	case !ok:
-		return nil, "", exp, refuse(kindSignature, "the header has no kid; give the identity provider's Key ID")
-	case kid != c.cfg.KeyID:
-		return nil, "", exp, refuse(kindSignature, "kid %q is not the identity provider's Key ID", kid)
-	}
-	iss, p := t.requireString("iss")
-	if p != nil {
-		return nil, "", exp, p
-	}
-	if iss != c.cfg.Issuer {
-		return nil, "", exp, refuse(kindIssuer, "iss %q is not the identity provider's issuer", iss)
-	}
-	if a, ok := t.claims["aud"]; ok && strings.HasPrefix(strings.TrimSpace(string(a)), "[") {
-		return nil, "", exp, refuse(kindClaims, "claim aud must be the string %q, not an array", CloudAudience)
-	}
-	aud, p := t.requireString("aud")
-	if p != nil {
-		return nil, "", exp, p
-	}
-	if aud != CloudAudience {
-		return nil, "", exp, refuse(kindIssuer, "aud %q is not %q", aud, CloudAudience)
-	}
-	u = &cloudUser{}
-	var subType string
-	for _, f := range []struct {
-		name string
-		dst  *string
-	}{{"sub", &u.Subject}, {"subType", &subType}, {"name", &u.Name}, {"email", &u.Email}} {
-		if *f.dst, p = t.requireString(f.name); p != nil {
-			return nil, "", exp, p
-		}
-	}
-	if subType != "user" {
-		return nil, "", exp, refuse(kindClaims, "claim subType must be \"user\", got %q", subType)
-	}
-	// C-EV-1: required, and the JSON boolean true or false (not null, not "true").
-	switch v, ok := t.claims["email_verified"]; string(bytes.TrimSpace(v)) {
-	case "true", "false":
-		u.EmailVerified = string(bytes.TrimSpace(v)) == "true"
-	default:
-		if !ok {
-			return nil, "", exp, refuse(kindClaims, "Missing required claim: email_verified")
-		}
-		return nil, "", exp, refuse(kindClaims, "claim email_verified must be the JSON boolean true or false, got %s", v)
-	}
-	// C-JTI-1: a non-empty string, or a number as in Qlik Support's own
-	// example; the seen-list keys it by its JSON text.
-	switch v, ok := t.claims["jti"]; {
-	case !ok:
-		return nil, "", exp, refuse(kindClaims, "Missing required claim: jti")
-	case isJSONNumber(v):
-		jti = string(bytes.TrimSpace(v))
-	default:
-		if _, p = t.requireString("jti"); p != nil {
-			return nil, "", exp, p
-		}
-		jti = string(bytes.TrimSpace(v))
-	}
-	if u.Groups, p = t.stringArray("groups"); p != nil {
-		return nil, "", exp, p
-	}
-	iat, p := t.requireDate("iat")
-	if p != nil {
-		return nil, "", exp, p
-	}
-	nbf, p := t.requireDate("nbf")
-	if p != nil {
-		return nil, "", exp, p
-	}
-	if exp, p = t.requireDate("exp"); p != nil {
-		return nil, "", exp, p
-	}
-	if exp.Sub(nbf) > maxCloudLifetime || exp.Sub(iat) > maxCloudLifetime {
-		return nil, "", exp, refuse(kindTime, "exp - nbf and exp - iat must be at most 3600 s, got %v and %v",
-			exp.Sub(nbf).Seconds(), exp.Sub(iat).Seconds())
-	}
-	if p := timeWindow(now, exp, nbf, true, true, c.cfg.ClockTolerance); p != nil {
-		return nil, "", exp, p
-	}
-	return u, jti, exp, nil
 }
 
 // session returns the request's live session, or answers 401 and returns

@@ -325,54 +325,6 @@ func (q *QSEoW) authenticate(w http.ResponseWriter, r *http.Request) *qseowSessi
 	return s
 }
 
-// check applies the virtual proxy's rules to a token.
-func (q *QSEoW) check(raw string, now time.Time) (qpsUser, *problem) {
-	t, p := verify(raw, q.pub, "RS256", "RS384", "RS512")
-	if p != nil {
-		return qpsUser{}, p
-	}
-	var u qpsUser
-	for _, f := range []struct {
-		name string
-		dst  *string
-	}{{q.cfg.UserIDClaim, &u.UserID}, {q.cfg.UserDirectoryClaim, &u.UserDirectory}} {
-		v, p := t.requireString(f.name)
-		if p != nil {
-			return qpsUser{}, p
-		}
-		if strings.TrimSpace(v) != v || strings.Contains(v, `\`) {
-			return qpsUser{}, refuse(kindClaims, "claim %s %q has surrounding white space or a backslash", f.name, v)
-		}
-		*f.dst = v
-	}
-	if q.cfg.Audience != "" {
-		if a, ok := t.claims["aud"]; ok && strings.HasPrefix(strings.TrimSpace(string(a)), "[") {
-			return qpsUser{}, refuse(kindClaims, "claim aud must be the string %q, not an array", q.cfg.Audience)
-		}
-		aud, p := t.requireString("aud")
-		if p != nil {
-			return qpsUser{}, p
-		}
-		if aud != q.cfg.Audience {
-			return qpsUser{}, refuse(kindIssuer, "aud %q is not the virtual proxy's JWT audience", aud)
-		}
-	}
-	exp, hasExp, p := t.date("exp")
-	if p != nil {
-		return qpsUser{}, p
-	}
-	nbf, hasNbf, p := t.date("nbf")
-	if p != nil {
-		return qpsUser{}, p
-	}
-	// Q-TIME-4: iat is not compared with the clock, but Q-TIME-2 holds for
-	// it as for the other dates.
-	if _, _, p := t.date("iat"); p != nil {
-		return qpsUser{}, p
-	}
-	return u, timeWindow(now, exp, nbf, hasExp, hasNbf, q.cfg.ClockTolerance)
-}
-
 // engine is the engine WebSocket upgrade at /<prefix>/app/<appId>.
 func (q *QSEoW) engine(w http.ResponseWriter, r *http.Request) {
 	if r.Header.Get("Authorization") != "" {
