@@ -151,4 +151,3 @@ func (q *QSEoW) check(raw string, now time.Time) (qpsUser, *problem) {
 	}
 	return u, timeWindow(now, exp, nbf, hasExp, hasNbf, q.cfg.ClockTolerance) // Q-TIME-1, Q-TIME-3, Q-TIME-5
 }
-
