@@ -57,6 +57,9 @@ func TestRulesMatchTheDoc(t *testing.T) {
 	for _, r := range rules() {
 		tested[r.id] = "both"
 	}
+	for _, b := range builderRules() {
+		tested[b.id] = "both"
+	}
 	for id := range emulatorRules {
 		require.NotContains(t, tested, id, "%s is both a table row and an emulator-only row", id)
 		tested[id] = "emulator"

@@ -1,6 +1,7 @@
 package qliktest_test
 
 import (
+	"context"
 	"crypto"
 	"crypto/rand"
 	"crypto/rsa"
@@ -294,4 +295,63 @@ func (e *emulator) login(t testing.TB, tok string) (decision, qlikErr) {
 	}
 	t.Fatalf("the emulator answered %d %s: neither an acceptance nor a token refusal", resp.StatusCode, qe.Code)
 	return "", qe
+}
+
+// builderRow asks qsjwt's builder for a token: the decision is the
+// builder's (refuse config: the constructor fails; refuse: Sign fails), and
+// a token it makes must be accepted by the verifier and the emulator.
+type builderRow struct {
+	id, name string
+	v        variant
+	want     decision
+	key      keyName // "": the key Qlik holds
+	ttl      time.Duration
+	alg      qsjwt.Algorithm
+	cloud    qsjwt.CloudUser
+	qseow    qsjwt.QSEoWUser
+}
+
+// build runs qsjwt's builder for a row. It is the only place that calls the
+// builder constructors, so that the 1.0 signatures (NewQSEoW(signer,
+// opts...), NewCloud(signer, issuer, keyID, opts...)) are a change here
+// only.
+func build(b builderRow, key *rsa.PrivateKey) (string, decision, error) {
+	signer, err := qsjwt.SignerFromCrypto(key)
+	if err != nil {
+		return "", refuseSetting, err
+	}
+	common := []qsjwt.Option{qsjwt.WithSigner(signer), qsjwt.WithClock(func() time.Time { return start })}
+	if b.ttl != 0 {
+		common = append(common, qsjwt.WithTTL(b.ttl))
+	}
+	var tok qsjwt.Token
+	if b.v == cloud {
+		opts := []qsjwt.CloudOption{qsjwt.WithIssuer(qliktest.DefaultIssuer), qsjwt.WithKeyID(qliktest.DefaultKeyID)}
+		for _, o := range common {
+			opts = append(opts, o)
+		}
+		builder, err := qsjwt.NewCloud(opts...)
+		if err != nil {
+			return "", refuseSetting, err
+		}
+		if tok, err = builder.Sign(context.Background(), b.cloud); err != nil {
+			return "", refuse, err
+		}
+		return tok.Raw, accept, nil
+	}
+	var opts []qsjwt.QSEoWOption
+	for _, o := range common {
+		opts = append(opts, o)
+	}
+	if b.alg != "" {
+		opts = append(opts, qsjwt.WithAlgorithm(b.alg))
+	}
+	builder, err := qsjwt.NewQSEoW(opts...)
+	if err != nil {
+		return "", refuseSetting, err
+	}
+	if tok, err = builder.Sign(context.Background(), b.qseow); err != nil {
+		return "", refuse, err
+	}
+	return tok.Raw, accept, nil
 }

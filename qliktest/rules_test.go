@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/qsjwt/qsjwt"
 	"github.com/qsjwt/qsjwt/qliktest"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -264,6 +265,53 @@ func (r rule) token(t *testing.T, key *rsa.PrivateKey) string {
 	}
 	require.InDelta(t, r.size, len(best), 1, "the padded token is %d bytes", len(best))
 	return best
+}
+
+// builderRules hold qsjwt's builders to the same rows: what a builder
+// refuses, Qlik refuses; what it makes, the verifier and the emulator accept.
+func builderRules() []builderRow {
+	anna := qsjwt.CloudUser{Subject: "anna-42", Name: "Anna Andersson", Email: "anna@example.com", EmailVerified: true, Groups: []string{"Sales"}}
+	qanna := qsjwt.QSEoWUser{UserDirectory: "QLIK", UserID: "anna"}
+	noSub := anna
+	noSub.Subject = ""
+	backslash := qanna
+	backslash.UserID = `QLIK\anna`
+	return []builderRow{
+		{id: "C-FORM-1", name: "qsjwt.NewCloud's token", v: cloud, want: accept, cloud: anna},
+		{id: "C-TIME-3", name: "qsjwt.NewCloud with WithTTL(55m)", v: cloud, want: accept, ttl: 55 * time.Minute, cloud: anna},
+		{id: "C-TIME-3", name: "qsjwt.NewCloud with WithTTL(2h)", v: cloud, want: refuseSetting, ttl: 2 * time.Hour, cloud: anna},
+		{id: "C-KEY-1", name: "qsjwt.NewCloud with a 1024-bit key", v: cloud, want: refuseSetting, key: rsa1024, cloud: anna},
+		{id: "C-USER-1", name: "qsjwt's Cloud.Sign with no Subject", v: cloud, want: refuse, cloud: noSub},
+		{id: "Q-FORM-1", name: "qsjwt.NewQSEoW's token", v: qseow, want: accept, qseow: qanna},
+		{id: "Q-ALG-1", name: "qsjwt.NewQSEoW with WithAlgorithm(RS512)", v: qseow, want: accept, alg: qsjwt.RS512, qseow: qanna},
+		{id: "Q-KEY-1", name: "qsjwt.NewQSEoW with a 1024-bit key", v: qseow, want: refuseSetting, key: rsa1024, qseow: qanna},
+		{id: "Q-USER-2", name: "qsjwt's QSEoW.Sign with a backslash in UserID", v: qseow, want: refuse, qseow: backslash},
+	}
+}
+
+func TestRulesBuilders(t *testing.T) {
+	qlikKey := readKey(t, "test-only-rsa2048-pkcs8.pem")
+	qlikCert := certificate(t, qlikKey)
+	for _, b := range builderRules() {
+		t.Run(b.id+"/"+string(b.v)+"/"+b.name, func(t *testing.T) {
+			key := qlikKey
+			if b.key != "" {
+				key = readKey(t, string(b.key))
+			}
+			tok, got, err := build(b, key)
+			require.Equal(t, b.want, got, "qsjwt's builder: %v", err)
+			if got != accept {
+				return
+			}
+			s := setting{cert: qlikCert}
+			d, _, err := verifierDecides(b.v, s, tok)
+			assert.Equal(t, accept, d, "qsjwt's verifier on the builder's token: %v", err)
+			e := startEmulator(b.v, s)
+			defer e.Close()
+			d, qe := e.login(t, tok)
+			assert.Equal(t, accept, d, "the emulator on the builder's token: %d %s %s", qe.Status, qe.Code, qe.Detail)
+		})
+	}
 }
 
 // emulatorRules are the rows only the emulator can check (Test column
