@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -249,6 +250,12 @@ func (c *check) str(name, rule string) (string, bool) {
 	return s, true
 }
 
+// isNumber reports whether raw is a JSON number.
+func isNumber(raw json.RawMessage) bool {
+	raw = bytes.TrimSpace(raw) // valid JSON: a number starts with - or a digit
+	return len(raw) > 0 && (raw[0] == '-' || raw[0] >= '0' && raw[0] <= '9')
+}
+
 // isString reports whether raw is a JSON string (not null).
 func isString(raw json.RawMessage) bool { return bytes.HasPrefix(bytes.TrimSpace(raw), []byte(`"`)) }
 
@@ -277,6 +284,11 @@ func (c *check) date(name string) (time.Time, bool) {
 		c.refuse(name, "is %s; a NumericDate is a JSON number of seconds since 1970", describeJSON(raw))
 		return time.Time{}, false
 	}
+	if _, err := strconv.ParseInt(string(bytes.TrimSpace(raw)), 10, 64); err != nil {
+		// Q-TIME-2, C-TIME-2 in docs/qlik-rules.md.
+		c.refuse(name, "is %s; Qlik's dates are whole seconds: write an integer, without fraction or exponent", compact(raw))
+		return time.Time{}, false
+	}
 	if t.Year() > 3000 {
 		c.warn(name, "is %s, a date in the year %d: milliseconds where a NumericDate counts seconds?", compact(raw), t.Year())
 	}
@@ -285,9 +297,10 @@ func (c *check) date(name string) (time.Time, bool) {
 
 // times checks iat, nbf and exp: each in required must be present (the
 // value says why); an expired token and one not yet valid are refused, with
-// the clock skew; iat in the future is refused when iatRefused, else a
-// warning. It returns the three times, zero when absent or not a number.
-func (c *check) times(required map[string]string, iatRefused bool) (iat, nbf, exp time.Time) {
+// the clock skew; iat in the future is a warning (Q-TIME-4, C-TIME-5 in
+// docs/qlik-rules.md). It returns the three times, zero when absent or not
+// a number.
+func (c *check) times(required map[string]string) (iat, nbf, exp time.Time) {
 	for _, n := range []string{"iat", "nbf", "exp"} {
 		if _, ok := c.d.claims.members[n]; !ok && required[n] != "" {
 			c.refuse(n, "is missing; %s", required[n])
@@ -304,11 +317,7 @@ func (c *check) times(required map[string]string, iatRefused bool) (iat, nbf, ex
 		c.refuse("nbf", "is %s, in the future: the token is not valid yet; now is %s (clock skew %v)", formatDate(nbf), now, c.skew)
 	}
 	if okIat && iat.After(c.now.Add(c.skew)) {
-		report := c.warn
-		if iatRefused {
-			report = c.refuse
-		}
-		report("iat", "is %s, in the future; now is %s (clock skew %v): the signer's clock is ahead", formatDate(iat), now, c.skew)
+		c.warn("iat", "is %s, in the future; now is %s (clock skew %v): the signer's clock is ahead", formatDate(iat), now, c.skew)
 	}
 	if okExp && okNbf && !exp.After(nbf) {
 		c.refuse("exp", "is not after nbf: the token is never valid")
@@ -444,7 +453,8 @@ func NewQSEoWVerifier(key crypto.PublicKey, opts ...QSEoWVerifierOption) (*QSEoW
 //     leading or trailing white space, no backslash;
 //   - "aud" exactly the configured audience, as a string, when one is
 //     configured;
-//   - exp and nbf honoured when present, with the clock skew; both NumericDates.
+//   - exp and nbf honoured when present, with the clock skew; iat, nbf and
+//     exp whole-second NumericDates when present, nbf before exp.
 //
 // Warnings (on the claims, or beside the problems) flag what the proxy
 // accepts but probably should not get: no exp, iat in the future, a groups
@@ -489,7 +499,7 @@ func (v *QSEoWVerifier) Verify(token string) (*QSEoWClaims, error) {
 		_ = json.Unmarshal(raw, &cl.Audience) // not checked: no audience is configured
 	}
 
-	cl.IssuedAt, cl.NotBefore, cl.ExpiresAt = c.times(nil, false)
+	cl.IssuedAt, cl.NotBefore, cl.ExpiresAt = c.times(nil)
 	if _, ok := c.d.claims.members["exp"]; !ok {
 		c.warn("exp", "is missing: the token never expires; the proxy honours exp when present, so always set it")
 	}
@@ -608,14 +618,17 @@ func NewCloudVerifier(key crypto.PublicKey, opts ...CloudVerifierOption) (*Cloud
 //     [CloudAudience], not an array; "subType" "user";
 //   - "sub", "name", "email" non-empty strings; "email_verified" a JSON
 //     boolean, not a string; "groups", when present, an array of strings;
-//   - "jti" present; "iat", "nbf" and "exp" present, NumericDates, valid now
+//   - "jti" a non-empty string or a number; "iat", "nbf" and "exp" present,
+//     whole-second NumericDates, nbf before exp, exp and nbf valid now
 //     within the clock skew, and exp - iat and exp - nbf at most
 //     [CloudMaxLifetime].
 //
 // Warnings (on the claims, or beside the problems) flag what Qlik Cloud
 // accepts but probably not as meant: "group" for "groups", a "typ" other
 // than "JWT", white space around sub, name or email, an email without @, an
-// empty group name, a jti that is not a string.
+// empty group name, a jti that is a number, iat in the future.
+//
+// docs/qlik-rules.md in the repository states each rule with its source.
 //
 // Verify cannot know two things Qlik Cloud knows: whether the jti was used
 // before, and whether sub is the user's stable key (a random sub makes a new
@@ -714,9 +727,12 @@ func (v *CloudVerifier) Verify(token string) (*CloudClaims, error) {
 	switch {
 	case !ok:
 		c.refuse("jti", "is missing; Qlik Cloud needs a unique ID per token (and refuses one it has seen)")
-	case !isString(raw) || json.Unmarshal(raw, &cl.ID) != nil:
-		// Qlik's own support article shows a numeric jti: a warning only.
+	case isNumber(raw):
+		// Qlik's own support article shows a numeric jti: a warning only
+		// (C-JTI-1 in docs/qlik-rules.md).
 		c.warn("jti", "is %s, not a string; Qlik Cloud expects a unique string per token", describeJSON(raw))
+	case !isString(raw) || json.Unmarshal(raw, &cl.ID) != nil:
+		c.refuse("jti", "is %s; Qlik Cloud needs a unique string (or number) per token", describeJSON(raw))
 	case cl.ID == "":
 		c.refuse("jti", "is empty; Qlik Cloud needs a unique ID per token (and refuses one it has seen)")
 	}
@@ -725,7 +741,7 @@ func (v *CloudVerifier) Verify(token string) (*CloudClaims, error) {
 		"iat": "Qlik Cloud requires it",
 		"nbf": "Qlik Cloud refuses a token without it (INTERNAL-TOKEN-1 Missing required claim: nbf)",
 		"exp": "Qlik Cloud requires it",
-	}, true)
+	})
 	for _, from := range []struct {
 		name string
 		at   time.Time

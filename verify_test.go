@@ -234,7 +234,7 @@ func TestCloudVerifyIndependentTokens(t *testing.T) {
 		{"empty group name", cloudHeaderOK, func(m map[string]any) { m["groups"] = []string{"g1", ""} }, rs256, nil, []string{"warning:groups"}},
 		{"expired", cloudHeaderOK, func(m map[string]any) { m["iat"], m["nbf"], m["exp"] = now-600, now-600, now-60 }, rs256, []string{"exp"}, nil},
 		{"not yet valid", cloudHeaderOK, func(m map[string]any) { m["nbf"] = now + 60 }, rs256, []string{"nbf"}, nil},
-		{"issued in the future", cloudHeaderOK, func(m map[string]any) { m["iat"], m["nbf"], m["exp"] = now+60, now+60, now+360 }, rs256, []string{"iat", "nbf"}, nil},
+		{"issued in the future", cloudHeaderOK, func(m map[string]any) { m["iat"], m["nbf"], m["exp"] = now+60, now+60, now+360 }, rs256, []string{"nbf", "warning:iat"}, nil}, // iat: C-TIME-5, a warning
 		{"exp before nbf", cloudHeaderOK, func(m map[string]any) { m["nbf"], m["exp"] = now, now-1 }, rs256, []string{"exp"}, nil},
 	}
 	v := newTestCloudVerifier(t)
@@ -405,7 +405,7 @@ func TestVerifyClockSkew(t *testing.T) {
 	_, err = newTestCloudVerifier(t, WithClockSkew(0)).Verify(expired3s)
 	assert.Equal(t, []string{"exp"}, problems(t, err))
 	_, err = newTestCloudVerifier(t, WithClockSkew(0)).Verify(future3s)
-	assert.Equal(t, []string{"iat", "nbf"}, problems(t, err))
+	assert.Equal(t, []string{"nbf", "warning:iat"}, problems(t, err), "iat in the future is a warning (C-TIME-5)")
 	_, err = newTestCloudVerifier(t, WithClockSkew(0)).Verify(expiresNow)
 	assert.Equal(t, []string{"exp"}, problems(t, err), "exp is the first instant the token is invalid")
 	_, err = newTestCloudVerifier(t, WithClockSkew(2*time.Second)).Verify(expired3s)

@@ -20,7 +20,7 @@ const (
 	CloudAudience = "qlik.api/login/jwt-session"
 )
 
-// Qlik Cloud's limits, as the rulebook gives them.
+// Qlik Cloud's limits, as docs/qlik-rules.md gives them.
 const (
 	DefaultClockTolerance  = 5 * time.Second
 	DefaultLoginsPerMinute = 100
@@ -47,7 +47,8 @@ type CloudConfig struct {
 	// (one per process) and Cloud.Key holds it for signing tokens.
 	Certificate *x509.Certificate
 	// ClockTolerance is the identity provider's clockToleranceSec: 0 means
-	// 5 s, a negative value none.
+	// 5 s, a negative value none; over two hours (7200 s, Qlik's upper
+	// limit) NewCloud panics.
 	ClockTolerance time.Duration
 	// SessionTimeout is how long an unused session lives; 0 means 30 minutes.
 	SessionTimeout time.Duration
@@ -68,11 +69,13 @@ type CloudConfig struct {
 // listening on loopback. It serves:
 //
 //   - POST /login/jwt-session: exchanges a token for a session (cookies
-//     eas.sid, eas.sid.sig and _csrfToken), refusing tokens as Qlik does:
-//     wrong alg, kid, signature, issuer or audience; a missing claim; aud as
-//     an array; email_verified as a string; exp - nbf or exp - iat over one
-//     hour; an expired or not yet valid token (with the clock tolerance); a
-//     reused jti; more than LoginsPerMinute attempts in a minute (429).
+//     eas.sid, eas.sid.sig and _csrfToken), refusing tokens as the rows
+//     C-* of docs/qlik-rules.md say Qlik does: wrong alg, kid, signature,
+//     issuer or audience; a missing claim; aud as an array; email_verified
+//     missing, null or a string; a date that is not a whole number; exp -
+//     nbf or exp - iat over one hour; nbf not before exp; an expired or not
+//     yet valid token (with the clock tolerance); a reused jti; more than
+//     LoginsPerMinute attempts in a minute (429).
 //   - GET /api/v1/csrf-token: the session's CSRF token in the response header
 //     qlik-csrf-token.
 //   - GET /api/v1/users/me: the session's user.
@@ -127,9 +130,10 @@ type cloudUser struct {
 	Groups        []string `json:"groups,omitempty"`
 }
 
-// NewCloud starts an emulated tenant. It panics when cfg.Certificate does not
-// hold an RSA key or the server cannot listen, as httptest.NewServer does.
-// Close it when done.
+// NewCloud starts an emulated tenant. It panics, as httptest.NewServer
+// does, when the configuration is one Qlik refuses (cfg.Certificate does not
+// hold an RSA key of at least 2048 bits, cfg.ClockTolerance is over two
+// hours) or the server cannot listen. Close it when done.
 func NewCloud(cfg CloudConfig) *Cloud {
 	if cfg.Issuer == "" {
 		cfg.Issuer = DefaultIssuer
@@ -137,12 +141,7 @@ func NewCloud(cfg CloudConfig) *Cloud {
 	if cfg.KeyID == "" {
 		cfg.KeyID = DefaultKeyID
 	}
-	switch {
-	case cfg.ClockTolerance == 0:
-		cfg.ClockTolerance = DefaultClockTolerance
-	case cfg.ClockTolerance < 0:
-		cfg.ClockTolerance = 0
-	}
+	cfg.ClockTolerance = clockTolerance(cfg.ClockTolerance)
 	if cfg.SessionTimeout <= 0 {
 		cfg.SessionTimeout = DefaultSessionTimeout
 	}
@@ -374,78 +373,6 @@ func (c *Cloud) login(w http.ResponseWriter, r *http.Request) {
 		http.SetCookie(w, ck)
 	}
 	writeJSON(w, http.StatusOK, struct{}{})
-}
-
-// check applies the identity provider's rules to a token.
-func (c *Cloud) check(raw string, now time.Time) (u *cloudUser, jti string, exp time.Time, p *problem) {
-	t, p := verify(raw, c.pub, "RS256")
-	if p != nil {
-		return nil, "", exp, p
-	}
-	kid, ok := t.string("header", "kid")
-	switch {
-	case !ok:
-		return nil, "", exp, refuse(kindSignature, "the header has no kid; give the identity provider's Key ID")
-	case kid != c.cfg.KeyID:
-		return nil, "", exp, refuse(kindSignature, "kid %q is not the identity provider's Key ID", kid)
-	}
-	iss, p := t.requireString("iss")
-	if p != nil {
-		return nil, "", exp, p
-	}
-	if iss != c.cfg.Issuer {
-		return nil, "", exp, refuse(kindIssuer, "iss %q is not the identity provider's issuer", iss)
-	}
-	if a, ok := t.claims["aud"]; ok && strings.HasPrefix(strings.TrimSpace(string(a)), "[") {
-		return nil, "", exp, refuse(kindClaims, "claim aud must be the string %q, not an array", CloudAudience)
-	}
-	aud, p := t.requireString("aud")
-	if p != nil {
-		return nil, "", exp, p
-	}
-	if aud != CloudAudience {
-		return nil, "", exp, refuse(kindIssuer, "aud %q is not %q", aud, CloudAudience)
-	}
-	u = &cloudUser{}
-	var subType string
-	for _, f := range []struct {
-		name string
-		dst  *string
-	}{{"sub", &u.Subject}, {"subType", &subType}, {"name", &u.Name}, {"email", &u.Email}, {"jti", &jti}} {
-		if *f.dst, p = t.requireString(f.name); p != nil {
-			return nil, "", exp, p
-		}
-	}
-	if subType != "user" {
-		return nil, "", exp, refuse(kindClaims, "claim subType must be \"user\", got %q", subType)
-	}
-	if v, ok := t.claims["email_verified"]; ok {
-		if json.Unmarshal(v, &u.EmailVerified) != nil {
-			return nil, "", exp, refuse(kindClaims, "claim email_verified must be a JSON boolean, got %s", v)
-		}
-	}
-	if u.Groups, p = t.stringArray("groups"); p != nil {
-		return nil, "", exp, p
-	}
-	iat, p := t.requireDate("iat")
-	if p != nil {
-		return nil, "", exp, p
-	}
-	nbf, p := t.requireDate("nbf")
-	if p != nil {
-		return nil, "", exp, p
-	}
-	if exp, p = t.requireDate("exp"); p != nil {
-		return nil, "", exp, p
-	}
-	if exp.Sub(nbf) > maxCloudLifetime || exp.Sub(iat) > maxCloudLifetime {
-		return nil, "", exp, refuse(kindTime, "exp - nbf and exp - iat must be at most 3600 s, got %v and %v",
-			exp.Sub(nbf).Seconds(), exp.Sub(iat).Seconds())
-	}
-	if p := timeWindow(now, exp, nbf, true, true, c.cfg.ClockTolerance); p != nil {
-		return nil, "", exp, p
-	}
-	return u, jti, exp, nil
 }
 
 // session returns the request's live session, or answers 401 and returns

@@ -146,7 +146,7 @@ func TestCloudRefusals(t *testing.T) {
 		{"wrong aud", set("aud", "qlik.api"), false, 401, "INTERNAL-TOKEN-4", `aud "qlik.api"`},
 		{"aud array", set("aud", []string{qliktest.CloudAudience}), false, 400, "INTERNAL-TOKEN-1", "not an array"},
 		{"subType", set("subType", "service"), false, 400, "INTERNAL-TOKEN-1", "subType"},
-		{"email_verified string", set("email_verified", "true"), false, 400, "INTERNAL-TOKEN-1", "email_verified must be a JSON boolean"},
+		{"email_verified string", set("email_verified", "true"), false, 400, "INTERNAL-TOKEN-1", "email_verified must be the JSON boolean"},
 		{"groups string", set("groups", "Sales"), false, 400, "INTERNAL-TOKEN-1", "groups must be an array"},
 		{"empty sub", set("sub", ""), false, 400, "INTERNAL-TOKEN-1", "sub is empty"},
 		{"sub number", set("sub", 42), false, 400, "INTERNAL-TOKEN-1", "sub must be a JSON string"},
@@ -157,7 +157,9 @@ func TestCloudRefusals(t *testing.T) {
 			c["exp"] = now.Add(time.Hour).Unix()
 			c["iat"], c["nbf"] = now.Add(-time.Minute).Unix(), now.Unix()
 		}, false, 401, "INTERNAL-TOKEN-3", "at most 3600"},
-		{"expired", set("exp", now.Add(-5*time.Second).Unix()), false, 401, "INTERNAL-TOKEN-3", "expired"},
+		{"expired", func(_, c map[string]any) {
+			c["nbf"], c["exp"] = now.Add(-time.Minute).Unix(), now.Add(-5*time.Second).Unix()
+		}, false, 401, "INTERNAL-TOKEN-3", "expired"},
 		{"expired within tolerance", set("exp", now.Add(-4*time.Second).Unix()), false, 200, "", ""},
 		{"not yet valid", set("nbf", now.Add(6*time.Second).Unix()), false, 401, "INTERNAL-TOKEN-3", "not valid before"},
 		{"nbf within tolerance", set("nbf", now.Add(5*time.Second).Unix()), false, 200, "", ""},
@@ -194,7 +196,9 @@ func TestCloudRefusals(t *testing.T) {
 			"":                  "no Authorization",
 			"abc":               "not a compact JWS",
 			"a.b.c.d.e":         "encrypted tokens (JWE) are not accepted",
-			"!!.e30.c2ln":       "header is not base64url",
+			"!!.e30.c2ln":       "outside the base64url alphabet",
+			"e30=.e30.c2ln":     "outside the base64url alphabet",
+			"e31.e30.c2ln":      "header is not base64url",
 			"e30.e30.c2ln":      "alg",
 			"bnVsbA.e30.c2ln":   "header is not a JSON object",
 			"eyJhbGciOjF9.e30.": "alg",

@@ -8,7 +8,9 @@ import (
 	_ "crypto/sha512" // RS384, RS512
 	"encoding/base64"
 	"encoding/json"
+	"errors"
 	"fmt"
+	"io"
 	"strconv"
 	"strings"
 	"time"
@@ -44,9 +46,23 @@ type jwt struct {
 
 var algHash = map[string]crypto.Hash{"RS256": crypto.SHA256, "RS384": crypto.SHA384, "RS512": crypto.SHA512}
 
+// Limits shared by both emulators; docs/qlik-rules.md gives each its row.
+const (
+	maxTokenSize      = 64 << 10      // Q-FORM-2, C-FORM-2
+	minRSABits        = 2048          // Q-KEY-1, C-KEY-1
+	maxClockTolerance = 2 * time.Hour // Q-TIME-5, C-TIME-6: clockToleranceSec at most 7200
+)
+
 // verify parses a compact JWS, checks that its alg is one of algs and its
-// signature verifies with pub, and returns its header and claims as raw JSON.
+// signature verifies with pub over the exact bytes received, and returns
+// its header and claims as raw JSON.
 func verify(raw string, pub *rsa.PublicKey, algs ...string) (*jwt, *problem) {
+	if len(raw) > maxTokenSize {
+		return nil, refuse(kindMalformed, "the token is %d bytes, over the %d bytes accepted", len(raw), maxTokenSize)
+	}
+	if i := strings.IndexFunc(raw, func(r rune) bool { return !isBase64URL(r) && r != '.' }); i >= 0 {
+		return nil, refuse(kindMalformed, "the token has a character outside the base64url alphabet at byte %d", i)
+	}
 	parts := strings.Split(raw, ".")
 	switch len(parts) {
 	case 3:
@@ -57,12 +73,23 @@ func verify(raw string, pub *rsa.PublicKey, algs ...string) (*jwt, *problem) {
 	}
 	var t jwt
 	for i, dst := range []*map[string]json.RawMessage{&t.header, &t.claims} {
-		js, err := base64.RawURLEncoding.DecodeString(parts[i])
+		part := [...]string{"header", "payload"}[i]
+		js, err := base64.RawURLEncoding.Strict().DecodeString(parts[i])
 		if err != nil {
-			return nil, refuse(kindMalformed, "the token's %s is not base64url without padding", [...]string{"header", "payload"}[i])
+			return nil, refuse(kindMalformed, "the token's %s is not base64url without padding", part)
 		}
-		if err := json.Unmarshal(js, dst); err != nil || *dst == nil {
-			return nil, refuse(kindMalformed, "the token's %s is not a JSON object", [...]string{"header", "payload"}[i])
+		m, dup, err := parseObject(js)
+		switch {
+		case err != nil:
+			return nil, refuse(kindMalformed, "the token's %s is not a JSON object", part)
+		case dup != "":
+			return nil, refuse(kindMalformed, "the token's %s gives %q more than once", part, dup)
+		}
+		*dst = m
+	}
+	for _, ext := range []string{"crit", "b64"} {
+		if _, ok := t.header[ext]; ok {
+			return nil, refuse(kindMalformed, "the header asks for a JWS extension (%s), which is not supported", ext)
 		}
 	}
 	alg, ok := t.string("header", "alg")
@@ -73,7 +100,7 @@ func verify(raw string, pub *rsa.PublicKey, algs ...string) (*jwt, *problem) {
 	if !known || !contains(algs, alg) {
 		return nil, refuse(kindSignature, "alg %q is not accepted; use %s", alg, strings.Join(algs, ", "))
 	}
-	sig, err := base64.RawURLEncoding.DecodeString(parts[2])
+	sig, err := base64.RawURLEncoding.Strict().DecodeString(parts[2])
 	if err != nil {
 		return nil, refuse(kindMalformed, "the token's signature is not base64url without padding")
 	}
@@ -83,6 +110,43 @@ func verify(raw string, pub *rsa.PublicKey, algs ...string) (*jwt, *problem) {
 		return nil, refuse(kindSignature, "the signature does not verify with the configured certificate")
 	}
 	return &t, nil
+}
+
+func isBase64URL(r rune) bool {
+	return r >= 'A' && r <= 'Z' || r >= 'a' && r <= 'z' || r >= '0' && r <= '9' || r == '-' || r == '_'
+}
+
+// parseObject reads a JSON object member by member, so that a name given
+// twice is seen (encoding/json would keep the last silently); dup is the
+// first such name.
+func parseObject(js []byte) (m map[string]json.RawMessage, dup string, err error) {
+	dec := json.NewDecoder(bytes.NewReader(js))
+	if tok, err := dec.Token(); err != nil || tok != json.Delim('{') {
+		return nil, "", errors.New("not an object")
+	}
+	m = map[string]json.RawMessage{}
+	for dec.More() {
+		tok, err := dec.Token()
+		if err != nil {
+			return nil, "", err
+		}
+		name, _ := tok.(string)
+		var v json.RawMessage
+		if err := dec.Decode(&v); err != nil {
+			return nil, "", err
+		}
+		if _, seen := m[name]; seen && dup == "" {
+			dup = name
+		}
+		m[name] = v
+	}
+	if _, err := dec.Token(); err != nil {
+		return nil, "", err
+	}
+	if _, err := dec.Token(); err != io.EOF {
+		return nil, "", errors.New("more after the object")
+	}
+	return m, dup, nil
 }
 
 // string returns a string member of the header or the claims.
@@ -118,8 +182,9 @@ func (t *jwt) requireString(name string) (string, *problem) {
 	return s, nil
 }
 
-// date returns a NumericDate claim: whole seconds as a JSON number. ok is
-// false when the claim is absent.
+// date returns a NumericDate claim: whole seconds as a JSON integer, no
+// fraction or exponent (Q-TIME-2, C-TIME-2). ok is false when the claim is
+// absent.
 func (t *jwt) date(name string) (time.Time, bool, *problem) {
 	v, ok := t.claims[name]
 	if !ok {
@@ -155,8 +220,12 @@ func (t *jwt) stringArray(name string) ([]string, *problem) {
 	return a, nil
 }
 
-// timeWindow checks exp and nbf against now with a tolerance.
+// timeWindow checks exp and nbf against now with a tolerance, and that nbf
+// comes before exp (Q-TIME-3, C-TIME-4).
 func timeWindow(now time.Time, exp, nbf time.Time, hasExp, hasNbf bool, tolerance time.Duration) *problem {
+	if hasExp && hasNbf && !exp.After(nbf) {
+		return refuse(kindTime, "exp %s is not after nbf %s: the token is never valid", exp.UTC().Format(time.RFC3339), nbf.UTC().Format(time.RFC3339))
+	}
 	if hasExp && !now.Before(exp.Add(tolerance)) {
 		return refuse(kindTime, "the token expired at %s (now %s)", exp.UTC().Format(time.RFC3339), now.UTC().Format(time.RFC3339))
 	}

@@ -4,7 +4,7 @@
 // client-managed Qlik Sense (QSEoW) virtual proxy with JWT authentication
 // ([NewQSEoW]).
 //
-// Both refuse tokens as the qsjwt rulebook (Qlik's documented behaviour) says
+// Both refuse tokens as docs/qlik-rules.md (Qlik's behaviour, row by row) says
 // Qlik does, answer with Qlik-shaped error bodies
 //
 //	{"errors":[{"code":"…","title":"…","detail":"…","status":"401"}]}
@@ -27,6 +27,7 @@
 package qliktest
 
 import (
+	"bytes"
 	"crypto/hmac"
 	"crypto/rand"
 	"crypto/rsa"
@@ -127,6 +128,9 @@ func (s *server) setup(now func() time.Time, cert *x509.Certificate, cn string) 
 		if !ok {
 			return fmt.Errorf("qliktest: the certificate holds a %T; Qlik verifies RSA keys only", cert.PublicKey)
 		}
+		if bits := pub.N.BitLen(); bits < minRSABits {
+			return fmt.Errorf("qliktest: the certificate holds a %d-bit RSA key; Qlik needs at least %d bits", bits, minRSABits)
+		}
 		s.cert, s.pub = cert, pub
 		return nil
 	}
@@ -191,6 +195,27 @@ func keyPEM(k *rsa.PrivateKey) []byte {
 		return nil
 	}
 	return pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: der})
+}
+
+// clockTolerance applies the ClockTolerance convention of both configs: 0
+// means DefaultClockTolerance, a negative value none. Over
+// maxClockTolerance it panics, as Qlik refuses such a clockToleranceSec.
+func clockTolerance(d time.Duration) time.Duration {
+	switch {
+	case d == 0:
+		return DefaultClockTolerance
+	case d < 0:
+		return 0
+	case d > maxClockTolerance:
+		panic(fmt.Sprintf("qliktest: ClockTolerance %v is over %v, the largest clockToleranceSec Qlik accepts", d, maxClockTolerance))
+	}
+	return d
+}
+
+// isJSONNumber reports whether raw is a JSON number.
+func isJSONNumber(raw json.RawMessage) bool {
+	raw = bytes.TrimSpace(raw)
+	return len(raw) > 0 && (raw[0] == '-' || raw[0] >= '0' && raw[0] <= '9')
 }
 
 // randomID returns n random bytes, base64url encoded.

@@ -43,6 +43,10 @@ type QSEoWConfig struct {
 	// AllowedOrigins are origins besides the server's own that may open the
 	// engine WebSocket and make cross-origin calls (the host allow list).
 	AllowedOrigins []string
+	// ClockTolerance is how far exp and nbf may miss the proxy's clock: 0
+	// means 5 s (Qlik documents none for QSEoW; qsjwt assumes Qlik Cloud's
+	// default), a negative value none; over two hours NewQSEoW panics.
+	ClockTolerance time.Duration
 	// Now is the proxy's clock; nil means time.Now.
 	Now func() time.Time
 	// PlainHTTP serves http:// instead of https://.
@@ -58,15 +62,16 @@ type QSEoWConfig struct {
 //     GET qps/user (the session's user). Each needs the xrfkey query
 //     parameter and an X-Qlik-Xrfkey header with the same 16 characters.
 //   - GET app/<appId>: the engine WebSocket upgrade, which needs the session
-//     cookie, ?qlik-csrf-token=, an allowed Origin and no Authorization
-//     header.
+//     cookie, ?qlik-csrf-token= and no Authorization header; an Origin
+//     header, when sent, must be the server's own or in AllowedOrigins.
 //
 // A request with a live session cookie uses that session. Otherwise an
 // Authorization: Bearer token opens a new session (and sets the cookie),
-// unless the token is refused (wrong alg or signature, a missing, empty or
-// malformed user ID or directory, a wrong or array audience when one is set,
-// an expired or not yet valid token) or the user has MaxSessionsPerUser live
-// sessions (403). Its methods are safe for concurrent use.
+// unless the token is refused as the rows Q-* of docs/qlik-rules.md say
+// (wrong alg or signature, a missing, empty or malformed user ID or
+// directory, a wrong or array audience when one is set, a date that is not a
+// whole number, nbf not before exp, an expired or not yet valid token) or
+// the user has MaxSessionsPerUser live sessions (403). Its methods are safe for concurrent use.
 type QSEoW struct {
 	// URL is the server's base URL, e.g. https://127.0.0.1:54321; ProxyURL
 	// is URL/<prefix>, the virtual proxy's.
@@ -103,8 +108,10 @@ type qpsUser struct {
 
 func (u qpsUser) key() string { return u.UserDirectory + `\` + u.UserID }
 
-// NewQSEoW starts an emulated virtual proxy. It panics when cfg.Certificate
-// does not hold an RSA key or the server cannot listen. Close it when done.
+// NewQSEoW starts an emulated virtual proxy. It panics when the
+// configuration is one qsjwt's rules refuse (cfg.Certificate does not hold an
+// RSA key of at least 2048 bits, cfg.ClockTolerance is over two hours) or
+// the server cannot listen. Close it when done.
 func NewQSEoW(cfg QSEoWConfig) *QSEoW {
 	if cfg.Prefix == "" {
 		cfg.Prefix = DefaultPrefix
@@ -125,6 +132,7 @@ func NewQSEoW(cfg QSEoWConfig) *QSEoW {
 	if cfg.SessionTimeout <= 0 {
 		cfg.SessionTimeout = DefaultSessionTimeout
 	}
+	cfg.ClockTolerance = clockTolerance(cfg.ClockTolerance)
 	if cfg.MaxSessionsPerUser <= 0 {
 		cfg.MaxSessionsPerUser = DefaultMaxSessions
 	}
@@ -317,56 +325,15 @@ func (q *QSEoW) authenticate(w http.ResponseWriter, r *http.Request) *qseowSessi
 	return s
 }
 
-// check applies the virtual proxy's rules to a token.
-func (q *QSEoW) check(raw string, now time.Time) (qpsUser, *problem) {
-	t, p := verify(raw, q.pub, "RS256", "RS384", "RS512")
-	if p != nil {
-		return qpsUser{}, p
-	}
-	var u qpsUser
-	for _, f := range []struct {
-		name string
-		dst  *string
-	}{{q.cfg.UserIDClaim, &u.UserID}, {q.cfg.UserDirectoryClaim, &u.UserDirectory}} {
-		v, p := t.requireString(f.name)
-		if p != nil {
-			return qpsUser{}, p
-		}
-		if strings.TrimSpace(v) != v || strings.Contains(v, `\`) {
-			return qpsUser{}, refuse(kindClaims, "claim %s %q has surrounding white space or a backslash", f.name, v)
-		}
-		*f.dst = v
-	}
-	if q.cfg.Audience != "" {
-		if a, ok := t.claims["aud"]; ok && strings.HasPrefix(strings.TrimSpace(string(a)), "[") {
-			return qpsUser{}, refuse(kindClaims, "claim aud must be the string %q, not an array", q.cfg.Audience)
-		}
-		aud, p := t.requireString("aud")
-		if p != nil {
-			return qpsUser{}, p
-		}
-		if aud != q.cfg.Audience {
-			return qpsUser{}, refuse(kindIssuer, "aud %q is not the virtual proxy's JWT audience", aud)
-		}
-	}
-	exp, hasExp, p := t.date("exp")
-	if p != nil {
-		return qpsUser{}, p
-	}
-	nbf, hasNbf, p := t.date("nbf")
-	if p != nil {
-		return qpsUser{}, p
-	}
-	return u, timeWindow(now, exp, nbf, hasExp, hasNbf, 0)
-}
-
 // engine is the engine WebSocket upgrade at /<prefix>/app/<appId>.
 func (q *QSEoW) engine(w http.ResponseWriter, r *http.Request) {
 	if r.Header.Get("Authorization") != "" {
 		writeError(w, http.StatusBadRequest, "QPS-WS-1", "Bad Request", "the WebSocket upgrade must not carry an Authorization header; use the session cookie")
 		return
 	}
-	if origin := r.Header.Get("Origin"); origin == "" || !q.originAllowed(r, origin) {
+	// S-WS-2: a foreign Origin is refused; none at all (a client outside a
+	// browser, such as Qlik's own Node client) is accepted.
+	if origin := r.Header.Get("Origin"); origin != "" && !q.originAllowed(r, origin) {
 		writeError(w, http.StatusForbidden, "QPS-ORIGIN-1", "Forbidden", fmt.Sprintf("origin %q is not in the virtual proxy's host allow list", origin))
 		return
 	}

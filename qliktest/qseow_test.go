@@ -111,8 +111,9 @@ func TestQSEoWRefusals(t *testing.T) {
 		{"backslash", func(_, c map[string]any) { c["userId"] = `DIR\anna` }, 401, "QPS-JWT-1", "backslash"},
 		{"white space", func(_, c map[string]any) { c["userDirectory"] = " DIR" }, 401, "QPS-JWT-1", "white space"},
 		{"other claim name", func(_, c map[string]any) { c["user"] = c["userId"]; delete(c, "userId") }, 401, "QPS-JWT-1", "userId"},
-		{"expired", func(_, c map[string]any) { c["exp"] = start.Unix() }, 401, "QPS-JWT-3", "expired"},
-		{"not yet valid", func(_, c map[string]any) { c["nbf"] = start.Unix() + 1 }, 401, "QPS-JWT-3", "not valid before"},
+		{"expired", func(_, c map[string]any) { c["exp"] = start.Unix() - 5 }, 401, "QPS-JWT-3", "expired"},
+		{"expired within tolerance", func(_, c map[string]any) { c["exp"] = start.Unix() - 4 }, 200, "", ""},
+		{"not yet valid", func(_, c map[string]any) { c["nbf"] = start.Unix() + 6 }, 401, "QPS-JWT-3", "not valid before"},
 		{"exp string", func(_, c map[string]any) { c["exp"] = "soon" }, 401, "QPS-JWT-1", "NumericDate"},
 		{"aud ignored without audience", func(_, c map[string]any) { c["aud"] = []string{"x"} }, 200, "", ""},
 	}
@@ -198,7 +199,7 @@ func TestQSEoWEngineWebSocket(t *testing.T) {
 		code   string
 	}{
 		"bearer":       {ws, func(h http.Header) { h.Set("Authorization", "Bearer x") }, 400, "QPS-WS-1"},
-		"no origin":    {ws, func(h http.Header) { h.Del("Origin") }, 403, "QPS-ORIGIN-1"},
+		"no origin":    {ws, func(h http.Header) { h.Del("Origin") }, 101, ""},
 		"other origin": {ws, func(h http.Header) { h.Set("Origin", "https://evil.example.com") }, 403, "QPS-ORIGIN-1"},
 		"no cookie":    {ws, func(h http.Header) { h.Del("Cookie") }, 401, "QPS-AUTH-1"},
 		"wrong csrf":   {strings.Replace(ws, csrf, "x", 1), func(http.Header) {}, 403, "CSRF-TOKEN-2"},
