@@ -181,7 +181,7 @@ const noTolerance = -1
 // 1.0 signatures (NewQSEoWVerifier(key, opts...), NewCloudVerifier(key,
 // opts...)) are a change here only.
 func newVerifier(v variant, s setting, now func() time.Time) (func(string) error, error) {
-	skew := []qsjwt.Option{}
+	skew := []qsjwt.VerifierOption{}
 	switch {
 	case s.tolerance == noTolerance:
 		skew = append(skew, qsjwt.WithClockSkew(0))
@@ -189,25 +189,25 @@ func newVerifier(v variant, s setting, now func() time.Time) (func(string) error
 		skew = append(skew, qsjwt.WithClockSkew(s.tolerance))
 	}
 	if v == cloud {
-		opts := []qsjwt.CloudOption{qsjwt.WithPublicKey(s.cert), qsjwt.WithClock(now),
+		opts := []qsjwt.CloudVerifierOption{qsjwt.WithClock(now),
 			qsjwt.WithIssuer(qliktest.DefaultIssuer), qsjwt.WithKeyID(qliktest.DefaultKeyID)}
 		for _, o := range skew {
 			opts = append(opts, o)
 		}
-		ver, err := qsjwt.NewCloudVerifier(opts...)
+		ver, err := qsjwt.NewCloudVerifier(s.cert, opts...)
 		if err != nil {
 			return nil, err
 		}
 		return func(tok string) error { _, err := ver.Verify(tok); return err }, nil
 	}
-	opts := []qsjwt.QSEoWOption{qsjwt.WithPublicKey(s.cert), qsjwt.WithClock(now)}
+	opts := []qsjwt.QSEoWVerifierOption{qsjwt.WithClock(now)}
 	for _, o := range skew {
 		opts = append(opts, o)
 	}
 	if s.audience != "" {
 		opts = append(opts, qsjwt.WithAudience(s.audience))
 	}
-	ver, err := qsjwt.NewQSEoWVerifier(opts...)
+	ver, err := qsjwt.NewQSEoWVerifier(s.cert, opts...)
 	if err != nil {
 		return nil, err
 	}
@@ -320,17 +320,17 @@ func build(b builderRow, key *rsa.PrivateKey) (string, decision, error) {
 	if err != nil {
 		return "", refuseSetting, err
 	}
-	common := []qsjwt.Option{qsjwt.WithSigner(signer), qsjwt.WithClock(func() time.Time { return start })}
+	common := []qsjwt.BuilderOption{qsjwt.WithClock(func() time.Time { return start })}
 	if b.ttl != 0 {
 		common = append(common, qsjwt.WithTTL(b.ttl))
 	}
 	var tok qsjwt.Token
 	if b.v == cloud {
-		opts := []qsjwt.CloudOption{qsjwt.WithIssuer(qliktest.DefaultIssuer), qsjwt.WithKeyID(qliktest.DefaultKeyID)}
+		var opts []qsjwt.CloudOption
 		for _, o := range common {
 			opts = append(opts, o)
 		}
-		builder, err := qsjwt.NewCloud(opts...)
+		builder, err := qsjwt.NewCloud(signer, qliktest.DefaultIssuer, qliktest.DefaultKeyID, opts...)
 		if err != nil {
 			return "", refuseSetting, err
 		}
@@ -346,7 +346,7 @@ func build(b builderRow, key *rsa.PrivateKey) (string, decision, error) {
 	if b.alg != "" {
 		opts = append(opts, qsjwt.WithAlgorithm(b.alg))
 	}
-	builder, err := qsjwt.NewQSEoW(opts...)
+	builder, err := qsjwt.NewQSEoW(signer, opts...)
 	if err != nil {
 		return "", refuseSetting, err
 	}
