@@ -28,7 +28,7 @@ func readAll(t *testing.T, dir string) map[string][]byte {
 
 func TestWriteKeyFiles(t *testing.T) {
 	key := testKey(t)
-	cert, err := SelfSignedCertificate(key, WithCertificateClock(fixedClock))
+	cert, err := SelfSignedCertificate(key, withCertificateClock(fixedClock))
 	require.NoError(t, err)
 	dir := t.TempDir()
 	prefix := dir + string(filepath.Separator)

@@ -81,7 +81,7 @@ type CertificateOption interface{ applyCert(*certConfig) }
 type certConfig struct {
 	commonName string
 	validity   time.Duration
-	now        func() time.Time
+	now        func() time.Time // time.Now; tests set it (export_test.go)
 }
 
 type commonNameOption string
@@ -92,10 +92,6 @@ type validityOption time.Duration
 
 func (o validityOption) applyCert(c *certConfig) { c.validity = time.Duration(o) }
 
-type certClockOption func() time.Time
-
-func (o certClockOption) applyCert(c *certConfig) { c.now = o }
-
 // WithCommonName sets the certificate's subject and issuer common name
 // (default [DefaultCommonName]); it must not be empty and has at most 64
 // characters.
@@ -104,10 +100,6 @@ func WithCommonName(cn string) CertificateOption { return commonNameOption(cn) }
 // WithValidity sets how long the certificate is valid from now (default
 // [DefaultValidity], 1825 days); it must be positive.
 func WithValidity(d time.Duration) CertificateOption { return validityOption(d) }
-
-// WithCertificateClock sets the clock the certificate's validity starts from
-// (default time.Now); NotBefore is one minute before it, for clock skew.
-func WithCertificateClock(now func() time.Time) CertificateOption { return certClockOption(now) }
 
 // SelfSignedCertificate makes a self-signed certificate for key, the
 // publickey.cer that Qlik is given to check tokens: signed with SHA-256
@@ -134,9 +126,6 @@ func SelfSignedCertificate(key crypto.Signer, opts ...CertificateOption) (*x509.
 	}
 	if cfg.validity <= 0 {
 		optionError("WithValidity", fmt.Sprintf("the validity %v is not positive", cfg.validity))
-	}
-	if cfg.now == nil {
-		optionError("WithCertificateClock", "the clock is nil")
 	}
 	if key == nil {
 		errs = append(errs, keyError(nil, "no key given to SelfSignedCertificate"))

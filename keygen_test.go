@@ -51,7 +51,7 @@ func TestGenerateKey(t *testing.T) {
 
 func TestSelfSignedCertificate(t *testing.T) {
 	key := testKey(t)
-	cert, err := SelfSignedCertificate(key, WithCertificateClock(fixedClock))
+	cert, err := SelfSignedCertificate(key, withCertificateClock(fixedClock))
 	require.NoError(t, err)
 
 	assert.Equal(t, x509.SHA256WithRSA, cert.SignatureAlgorithm)
@@ -64,7 +64,7 @@ func TestSelfSignedCertificate(t *testing.T) {
 	assert.Equal(t, 1, cert.SerialNumber.Sign(), "serial is positive")
 	assert.LessOrEqual(t, cert.SerialNumber.BitLen(), 128)
 
-	again, err := SelfSignedCertificate(key, WithCertificateClock(fixedClock))
+	again, err := SelfSignedCertificate(key, withCertificateClock(fixedClock))
 	require.NoError(t, err)
 	assert.NotEqual(t, 0, cert.SerialNumber.Cmp(again.SerialNumber), "serials are random")
 
@@ -72,7 +72,7 @@ func TestSelfSignedCertificate(t *testing.T) {
 	require.NoError(t, err)
 	assert.True(t, cert.Equal(parsed), "round trip through PEM")
 
-	cert, err = SelfSignedCertificate(key, WithCommonName("qlik-prod"), WithValidity(48*time.Hour), WithCertificateClock(fixedClock))
+	cert, err = SelfSignedCertificate(key, WithCommonName("qlik-prod"), WithValidity(48*time.Hour), withCertificateClock(fixedClock))
 	require.NoError(t, err)
 	assert.Equal(t, "qlik-prod", cert.Subject.CommonName)
 	assert.Equal(t, fixedNow.Add(48*time.Hour), cert.NotAfter)
@@ -99,8 +99,8 @@ func TestSelfSignedCertificateRefusals(t *testing.T) {
 		sentinels []error
 		contains  []string
 	}{
-		{"every bad option at once", testKey(t), []CertificateOption{WithCommonName(" "), WithValidity(0), WithCertificateClock(nil)},
-			[]error{ErrInvalidOption}, []string{"WithCommonName: the common name is empty", "WithValidity", "WithCertificateClock"}},
+		{"every bad option at once", testKey(t), []CertificateOption{WithCommonName(" "), WithValidity(0)},
+			[]error{ErrInvalidOption}, []string{"WithCommonName: the common name is empty", "WithValidity"}},
 		{"negative validity", testKey(t), []CertificateOption{WithValidity(-time.Hour)}, []error{ErrInvalidOption}, []string{"WithValidity", "-1h0m0s"}},
 		{"long common name", testKey(t), []CertificateOption{WithCommonName(strings.Repeat("x", 65))}, []error{ErrInvalidOption}, []string{"65 characters"}},
 		{"nil key", nil, nil, nil, []string{"no key"}},
