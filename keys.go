@@ -217,9 +217,11 @@ func SignerFromPEM(data []byte, opts ...KeyOption) (Signer, error) {
 }
 
 // SignerFromPEMFile reads the private key file at path (at most 1 MiB) and
-// returns its [Signer] as [SignerFromPEM] does. Errors name the path.
+// returns its [Signer] as [SignerFromPEM] does. Errors name the path, except
+// when path is not one but the key itself (PEM text or its base64), a token
+// or several lines of text: then they describe it instead of repeating it.
 func SignerFromPEMFile(path string, opts ...KeyOption) (Signer, error) {
-	data, err := readKeyFile(path)
+	data, err := readKeyFile(path, "SignerFromPEM")
 	if err != nil {
 		return nil, err
 	}
@@ -230,11 +232,43 @@ func SignerFromPEMFile(path string, opts ...KeyOption) (Signer, error) {
 	return s, nil
 }
 
+// maxPathBytes is longer than any file path (PATH_MAX is 4096 on Linux).
+const maxPathBytes = 4096
+
+// secretAsPath describes path when it cannot be a file path and may be a
+// secret given where the path belongs, so that no error repeats it: PEM
+// text, a key's base64, a JWT, several lines or more than maxPathBytes. It
+// returns "" for anything that may be a path.
+func secretAsPath(path string) string {
+	compact := strings.NewReplacer("\\n", "", "\\r", "", "\n", "", "\r", "", " ", "", "\t", "").Replace(path)
+	switch {
+	case strings.Contains(path, "-----BEGIN") || strings.Contains(path, "-----END") || strings.Contains(path, "PRIVATE KEY"):
+		return "PEM key text"
+	case len(compact) >= 40 && strings.HasPrefix(compact, "MI") && strings.Trim(compact, base64Chars) == "":
+		return "the base64 of a key (PEM text without its -----BEGIN line)"
+	case strings.HasPrefix(path, "eyJ") && strings.Count(path, ".") == 2:
+		return "a JWT"
+	case strings.ContainsAny(path, "\n\r"):
+		return "several lines of text"
+	case len(path) > maxPathBytes:
+		return fmt.Sprintf("a text of %d bytes", len(path))
+	}
+	return ""
+}
+
+// base64Chars are the characters of standard and URL-safe base64.
+const base64Chars = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/-_="
+
 // readKeyFile reads a key or certificate file, at most maxPEMBytes+1 bytes
-// of it (decodePEM refuses more), with errors that name the path.
-func readKeyFile(path string) ([]byte, error) {
+// of it (decodePEM refuses more), with errors that name the path unless it
+// looks like a secret (see secretAsPath). inMemory names the function that
+// takes the contents instead of the path, for that error.
+func readKeyFile(path, inMemory string) ([]byte, error) {
 	if path == "" {
 		return nil, keyError(nil, "no key file path given")
+	}
+	if what := secretAsPath(path); what != "" {
+		return nil, keyError(nil, "the path looks like %s, not a file path: give the file's path, or use %s", what, inMemory)
 	}
 	f, err := os.Open(path)
 	if err != nil {

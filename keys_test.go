@@ -46,31 +46,56 @@ func pemDER(t testing.TB, name string) []byte {
 var (
 	longDigits = regexp.MustCompile(`[0-9]{20,}`)
 	longHex    = regexp.MustCompile(`[0-9a-fA-F]{32,}`)
+	base64Run  = regexp.MustCompile(`[A-Za-z0-9+/=_-]{40,}`)
 )
 
-// assertNoKeyMaterial checks that msg holds no line of base64 from any key or
-// certificate fixture or from extra, and no long run of digits or hex (a key's numbers).
-func assertNoKeyMaterial(t testing.TB, msg string, extra ...[]byte) {
+// secretBodies returns the base64 body of every key, certificate and PFX
+// fixture and of extra, each as one line: what an echo of a key would show.
+func secretBodies(t testing.TB, extra ...[]byte) []string {
 	t.Helper()
-	files, err := filepath.Glob(filepath.Join("testdata", "test-only-*.pem"))
+	files, err := filepath.Glob(filepath.Join("testdata", "test-only-*"))
 	require.NoError(t, err)
-	files = append(files, filepath.Join("testdata", "test-only-rsa2048.cer"))
-	inputs := extra
-	for _, f := range files {
-		data, err := os.ReadFile(f)
-		require.NoError(t, err)
-		inputs = append(inputs, data)
-	}
-	for _, in := range inputs {
-		for _, line := range strings.Split(string(normalisePEM(in)), "\n") {
-			if len(line) < 16 || strings.HasPrefix(line, "-----") || strings.Contains(line, ":") {
-				continue
+	var bodies []string
+	add := func(data []byte) {
+		var body strings.Builder
+		for _, line := range strings.Split(string(normalisePEM(data)), "\n") {
+			if !strings.HasPrefix(line, "-----") && !strings.Contains(line, ":") {
+				body.WriteString(line)
 			}
-			require.NotContains(t, msg, line, "error text must not contain key material")
+		}
+		bodies = append(bodies, body.String(), base64.StdEncoding.EncodeToString(data), base64.RawURLEncoding.EncodeToString(data))
+	}
+	for _, f := range files {
+		if strings.HasSuffix(f, ".pem") || strings.HasSuffix(f, ".cer") || strings.HasSuffix(f, ".p12") || strings.HasSuffix(f, ".pfx") {
+			data, err := os.ReadFile(f)
+			require.NoError(t, err)
+			add(data)
 		}
 	}
-	assert.NotRegexp(t, longDigits, msg, "error text must not contain a key's numbers")
-	assert.NotRegexp(t, longHex, msg, "error text must not contain a key's numbers")
+	for _, e := range extra {
+		add(e)
+	}
+	return bodies
+}
+
+// assertNoKeyMaterial checks that msg holds no 40-character run of the
+// base64 of any key, certificate or PFX fixture or of extra, not the
+// fixtures' passphrase, and no long run of digits or hex (a key's numbers).
+func assertNoKeyMaterial(t testing.TB, msg string, extra ...[]byte) {
+	t.Helper()
+	bodies := secretBodies(t, extra...)
+	for _, run := range base64Run.FindAllString(msg, -1) {
+		for i := 0; i+40 <= len(run); i++ {
+			for _, body := range bodies {
+				if strings.Contains(body, run[i:i+40]) {
+					t.Fatalf("text holds key material %q...: %s", run[i:i+12], base64Run.ReplaceAllString(msg, "<base64>"))
+				}
+			}
+		}
+	}
+	assert.NotContains(t, msg, fixturePassphrase, "text must not contain the passphrase")
+	assert.NotRegexp(t, longDigits, msg, "text must not contain a key's numbers")
+	assert.NotRegexp(t, longHex, msg, "text must not contain a key's numbers")
 }
 
 // requireKeyError checks err against ErrKey and every sentinel, that its
@@ -188,7 +213,8 @@ func TestParsePrivateKeyRefusals(t *testing.T) {
 	}{
 		{"empty", nil, nil, []error{ErrNoPEM}, []string{"empty", "PRIVATE KEY"}},
 		{"white space", []byte(" \n\t "), nil, []error{ErrNoPEM}, []string{"empty"}},
-		{"text", []byte("privatekey.pem"), nil, []error{ErrNoPEM}, []string{"-----BEGIN", "private key"}},
+		{"text", []byte("not a key"), nil, []error{ErrNoPEM}, []string{"-----BEGIN", "private key"}},
+		{"a file name", []byte("keys/privatekey.pem"), nil, []error{ErrNoPEM}, []string{"looks like a file name", "SignerFromPEMFile"}},
 		{"binary DER", keyDER, nil, []error{ErrNoPEM}, []string{"binary DER", "-inform DER"}},
 		{"base64 without armour", []byte(base64.StdEncoding.EncodeToString(keyDER)), nil, []error{ErrNoPEM}, []string{"without its -----BEGIN"}},
 		{"public key", fixture(t, "rsa2048-public.pem"), nil, []error{ErrNotPrivateKey}, []string{"public key (PUBLIC KEY)", "privatekey.pem"}},
@@ -396,4 +422,69 @@ func TestKeyValuesPrintNoKeyMaterial(t *testing.T) {
 	}
 	assert.Equal(t, "qsjwt.WithPassphrase(redacted)", fmt.Sprintf("%#v", WithPassphrase([]byte(fixturePassphrase))))
 	assert.Equal(t, "qsjwt.Signer(RSA-2048)", fmt.Sprintf("%+v", s))
+}
+
+// realPassphrase is a passphrase of the kind a user picks, for the tests that
+// check no error repeats it.
+const realPassphrase = "Correct-Horse-Battery-Staple-7f3a"
+
+// TestNoSecretEchoedByKeyFunctions hands real keys and a real passphrase to
+// every secret-bearing parameter of the key functions, right and wrong (a
+// key where a path belongs, a passphrase where a key belongs), and checks
+// that no error repeats them (issue 10.1).
+func TestNoSecretEchoedByKeyFunctions(t *testing.T) {
+	p8 := string(fixture(t, "rsa2048-pkcs8.pem"))
+	enc := string(fixture(t, "rsa2048-pkcs8-aes256.pem"))
+	var body strings.Builder
+	for _, line := range strings.Split(strings.TrimSpace(p8), "\n")[1:] {
+		if !strings.HasPrefix(line, "-----") {
+			body.WriteString(line)
+		}
+	}
+	asPath := map[string]string{
+		"PEM text":                 p8,
+		"PEM text, trimmed":        strings.TrimSpace(p8),
+		"PEM text, literal \\n":    strings.ReplaceAll(strings.TrimSpace(p8), "\n", `\n`),
+		"encrypted PEM text":       enc,
+		"base64 body":              body.String(),
+		"base64 body, first lines": strings.Join(strings.Split(p8, "\n")[1:3], "\n"),
+		"PEM body without BEGIN":   strings.SplitN(p8, "\n", 2)[1],
+		"a JWT":                    "eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJhbm5hIn0." + body.String()[:86],
+	}
+	for name, secret := range asPath {
+		t.Run("SignerFromPEMFile, "+name, func(t *testing.T) {
+			s, err := SignerFromPEMFile(secret)
+			assert.Nil(t, s)
+			requireKeyError(t, err, nil, []string{"the path looks like", "not a file path: give the file's path, or use SignerFromPEM"}, []byte(secret))
+		})
+	}
+
+	pass := []byte(realPassphrase)
+	encPath := filepath.Join("testdata", "test-only-rsa2048-pkcs8-aes256.pem")
+	legacyPath := filepath.Join("testdata", "test-only-rsa2048-pkcs1-aes256.pem")
+	errs := map[string]error{}
+	_, errs["PKCS #8, wrong passphrase"] = ParsePrivateKey([]byte(enc), WithPassphrase(pass))
+	_, errs["legacy, wrong passphrase"] = ParsePrivateKey(fixture(t, "rsa2048-pkcs1-aes256.pem"), WithPassphrase(pass))
+	_, errs["file, wrong passphrase"] = SignerFromPEMFile(encPath, WithPassphrase(pass))
+	_, errs["legacy file, wrong passphrase"] = SignerFromPEMFile(legacyPath, WithPassphrase(pass))
+	_, errs["PEM text as passphrase"] = ParsePrivateKey([]byte(enc), WithPassphrase([]byte(p8)))
+	_, errs["passphrase as the key"] = ParsePrivateKey(pass)
+	_, errs["passphrase as the key, with a passphrase"] = ParsePrivateKey(pass, WithPassphrase(pass))
+	_, errs["passphrase as a public key"] = ParsePublicKey(pass)
+	_, errs["passphrase as a certificate"] = ParseCertificate(pass)
+	_, errs["passphrase as a JWK"] = ParseJWK(pass)
+	_, errs["private key as a public key"] = ParsePublicKey([]byte(p8))
+	_, errs["private key as a certificate"] = ParseCertificate([]byte(p8))
+	_, errs["private key as a JWK"] = ParseJWK([]byte(p8))
+	_, errs["encrypted key, no passphrase"] = SignerFromPEMFile(encPath)
+	for name, err := range errs {
+		t.Run(name, func(t *testing.T) {
+			require.Error(t, err)
+			for _, verb := range []string{"%v", "%+v", "%#v", "%s"} {
+				out := fmt.Sprintf(verb, err)
+				assertNoKeyMaterial(t, out, []byte(p8), []byte(enc))
+				assert.NotContains(t, out, realPassphrase)
+			}
+		})
+	}
 }

@@ -6,6 +6,9 @@ package qsjwt
 import (
 	"bytes"
 	"encoding/pem"
+	"path/filepath"
+	"slices"
+	"strings"
 )
 
 // certificate is a few KiB.
@@ -93,6 +96,8 @@ func decodePEM(data []byte, want string) ([]*pem.Block, error) {
 		return nil, keyError(ErrNoPEM, "the input looks like binary DER; expected %s in PEM form (convert with `openssl pkey -inform DER` or `openssl x509 -inform DER`)", want)
 	case len(blocks) == 0 && bytes.HasPrefix(data, []byte("MII")):
 		return nil, keyError(ErrNoPEM, "the input looks like base64 without its -----BEGIN and -----END lines; expected %s with them", want)
+	case len(blocks) == 0 && looksLikeFileName(data):
+		return nil, keyError(ErrNoPEM, "the input looks like a file name, not the file's contents; expected %s (read the file first, or use SignerFromPEMFile)", want)
 	case len(blocks) == 0:
 		return nil, keyError(ErrNoPEM, "no -----BEGIN ...----- line found; expected %s", want)
 	}
@@ -102,4 +107,14 @@ func decodePEM(data []byte, want string) ([]*pem.Block, error) {
 		}
 	}
 	return blocks, nil
+}
+
+// looksLikeFileName reports whether data is one short line ending in a key
+// or certificate file's extension.
+func looksLikeFileName(data []byte) bool {
+	if len(data) > 4096 || bytes.ContainsAny(data, "\n") {
+		return false
+	}
+	ext := strings.ToLower(filepath.Ext(string(data)))
+	return slices.Contains([]string{".pem", ".key", ".cer", ".crt", ".der", ".pfx", ".p12", ".jwk", ".json"}, ext)
 }
