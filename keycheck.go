@@ -5,6 +5,7 @@ package qsjwt
 import (
 	"crypto"
 	"crypto/ecdsa"
+	"crypto/ed25519"
 	"crypto/rsa"
 	"fmt"
 )
@@ -12,24 +13,63 @@ import (
 // MinRSABits is the smallest RSA modulus qsjwt accepts.
 const MinRSABits = 2048
 
-// checkPublicKey is the one place that decides whether a public key may sign
-// Qlik tokens at all: RSA of at least MinRSABits bits.
-func checkPublicKey(pub crypto.PublicKey) error {
+// keyOrigin says where a key lives, so that the advice about a key Qlik
+// cannot use fits: a key in memory or in a file is replaced by making a new
+// one (`qs-jwt keygen`); a key in an HSM or a KMS cannot be exported or made
+// here, so a new one must be created there.
+type keyOrigin int
+
+const (
+	// originFile: a key parsed from PEM, JWK or PFX, or made in memory.
+	originFile keyOrigin = iota
+	// originDevice: a key behind an opaque crypto.Signer or a SignerFunc
+	// (an HSM, a KMS, a remote signing service).
+	originDevice
+)
+
+// originOf returns the origin of the key behind a crypto.Signer: in memory
+// for the standard library's private key types, a device for any other.
+func originOf(key crypto.Signer) keyOrigin {
+	switch key.(type) {
+	case *rsa.PrivateKey, *ecdsa.PrivateKey, ed25519.PrivateKey:
+		return originFile
+	}
+	return originDevice
+}
+
+// newKeyAdvice says how to get a key Qlik accepts, for a key of origin.
+func newKeyAdvice(origin keyOrigin) string {
+	if origin == originDevice {
+		return fmt.Sprintf("create an RSA key of at least %d bits in the HSM or KMS and sign with it", MinRSABits)
+	}
+	return fmt.Sprintf("use an RSA key of at least %d bits: make one with `qs-jwt keygen` or `openssl genrsa 4096`", MinRSABits)
+}
+
+// checkPublicKey is checkKey for a key from a file or memory.
+func checkPublicKey(pub crypto.PublicKey) error { return checkKey(pub, originFile) }
+
+// checkKey is the one place that decides whether a public key may sign Qlik
+// tokens at all: RSA of at least MinRSABits bits with an odd public exponent
+// of at least 3. Its advice fits origin.
+func checkKey(pub crypto.PublicKey, origin keyOrigin) error {
 	switch k := pub.(type) {
 	case *rsa.PublicKey:
 		if k == nil || k.N == nil {
 			return fmt.Errorf("%w: the RSA public key is empty", ErrKey)
 		}
 		if bits := k.N.BitLen(); bits < MinRSABits {
-			return fmt.Errorf("%w: RSA key has %d bits; Qlik needs at least %d (make a new one with `qs-jwt keygen` or `openssl genrsa 4096`)", ErrKey, bits, MinRSABits)
+			return fmt.Errorf("%w: RSA key has %d bits; Qlik needs at least %d (%s)", ErrKey, bits, MinRSABits, newKeyAdvice(origin))
+		}
+		if k.E < 3 || k.E%2 == 0 {
+			return fmt.Errorf("%w: the RSA key's public exponent is %d; a valid RSA key has an odd exponent of at least 3 (almost always 65537), and with this one every signature would be refused as tampered (%s)", ErrKey, k.E, newKeyAdvice(origin))
 		}
 		return nil
 	case *ecdsa.PublicKey:
-		return fmt.Errorf("%w: an ECDSA key (%s) cannot make the RS256/RS384/RS512 signatures Qlik checks; use an RSA key of at least %d bits", ErrKey, describeKey(pub), MinRSABits)
+		return fmt.Errorf("%w: an ECDSA key (%s) cannot make the RS256/RS384/RS512 signatures Qlik checks; %s", ErrKey, describeKey(pub), newKeyAdvice(origin))
 	case nil:
 		return fmt.Errorf("%w: the signer has no public key", ErrKey)
 	default:
-		return fmt.Errorf("%w: key type %T is not supported; Qlik needs an RSA key of at least %d bits", ErrKey, pub, MinRSABits)
+		return fmt.Errorf("%w: key type %s is not supported; Qlik needs RSA (%s)", ErrKey, describeKey(pub), newKeyAdvice(origin))
 	}
 }
 

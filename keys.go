@@ -202,6 +202,12 @@ func parsePrivateKeyDER(der []byte) (crypto.Signer, error) {
 		}
 		return signer, nil
 	}
+	if err := badRSAExponent(der); err != nil {
+		return nil, err
+	}
+	if name := unsupportedPrivateKeyType(der); name != "" {
+		return nil, unsupportedKeyType(name)
+	}
 	return nil, keyError(ErrMalformedKey, "no valid private key (PKCS #8, PKCS #1 or SEC 1): the key is damaged or truncated")
 }
 
@@ -310,6 +316,9 @@ func ParsePublicKey(data []byte) (crypto.PublicKey, error) {
 		}
 	default: // PUBLIC KEY
 		if pub, err = x509.ParsePKIXPublicKey(b.Bytes); err != nil {
+			if name := unsupportedPublicKeyType(b.Bytes); name != "" {
+				return nil, unsupportedKeyType(name)
+			}
 			return nil, keyError(ErrMalformedKey, "the PUBLIC KEY block is not a public key qsjwt reads: it is damaged, truncated or of an unsupported type")
 		}
 	}
@@ -369,10 +378,15 @@ func publicBlock(data []byte, want string, kinds ...pemKind) (*pem.Block, error)
 // the standard library cannot read.
 func parseCertificateDER(der []byte) (*x509.Certificate, error) {
 	cert, err := x509.ParseCertificate(der)
-	if err != nil {
-		return nil, keyError(ErrMalformedKey, "the CERTIFICATE block is not a valid X.509 certificate: it is damaged or truncated")
+	if err != nil || cert.PublicKey == nil {
+		if name := unsupportedCertificateKeyType(der); name != "" {
+			return nil, unsupportedKeyType(name)
+		}
 	}
-	if cert.PublicKey == nil {
+	switch {
+	case err != nil:
+		return nil, keyError(ErrMalformedKey, "the CERTIFICATE block is not a valid X.509 certificate: it is damaged or truncated")
+	case cert.PublicKey == nil:
 		return nil, keyError(ErrUnsupportedKey, "the certificate's public key algorithm (%v) is not supported", cert.PublicKeyAlgorithm)
 	}
 	return cert, nil
