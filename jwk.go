@@ -5,7 +5,9 @@ package qsjwt
 
 import (
 	"crypto"
+	"crypto/rsa"
 	"errors"
+	"unicode/utf8"
 
 	"github.com/qsjwt/qsjwt/internal/engine"
 )
@@ -30,4 +32,39 @@ func ParseJWK(data []byte) (crypto.PublicKey, error) {
 		return nil, err
 	}
 	return pub, nil
+}
+
+// PublicJWK encodes pub as a JSON Web Key (RFC 7517) for the places Qlik
+// Cloud takes one, such as an OAuth client that signs its requests with
+// this key: {"alg":"RS256","e":…,"kid":kid,"kty":"RSA","n":…,"use":"sig"}.
+// kid is the key ID the tokens carry; when it is empty, the key's RFC 7638
+// [Thumbprint] is used. pub must be an *rsa.PublicKey Qlik accepts (at least
+// [MinRSABits] bits); a private key is refused with [ErrNotPublicKey] (give
+// key.Public()), so the JWK never holds private members. [ParseJWK] reads
+// the result back.
+func PublicJWK(pub crypto.PublicKey, kid string) ([]byte, error) {
+	var rsaPub *rsa.PublicKey
+	switch k := pub.(type) {
+	case *rsa.PublicKey:
+		rsaPub = k
+	case crypto.Signer:
+		return nil, keyError(ErrNotPublicKey, "a private key (%T) was given to PublicJWK; give its public half, key.Public()", pub)
+	}
+	if err := checkPublicKey(pub); err != nil {
+		return nil, err
+	}
+	if !utf8.ValidString(kid) {
+		return nil, keyError(nil, "the key ID given to PublicJWK is not valid UTF-8")
+	}
+	if kid == "" {
+		var err error
+		if kid, err = Thumbprint(pub); err != nil {
+			return nil, err
+		}
+	}
+	data, err := engine.PublicJWK(rsaPub, kid)
+	if err != nil {
+		return nil, keyError(nil, "%v", err)
+	}
+	return data, nil
 }
