@@ -41,7 +41,8 @@ type keyConfig struct {
 
 // WithPassphrase gives the passphrase of an encrypted private key (PEM
 // "ENCRYPTED PRIVATE KEY" in PKCS #8 PBES2 with AES-CBC, or a legacy
-// "Proc-Type: 4,ENCRYPTED" key). It is ignored for a key that is not
+// "Proc-Type: 4,ENCRYPTED" key), or the password of a PFX file for
+// [ParsePKCS12]. It is ignored for a key that is not
 // encrypted. The option keeps p, not a copy; it prints as
 // "qsjwt.WithPassphrase(redacted)".
 func WithPassphrase(p []byte) KeyOption { return passphraseOption(p) }
