@@ -13,7 +13,7 @@ import (
 )
 
 // ParseJWK reads the public key that checks tokens from a JSON Web Key, or
-// a JWK Set holding exactly one key, for [WithPublicKey]. It refuses an RSA
+// a JWK Set holding exactly one key, for the verifiers. It refuses an RSA
 // key under [MinRSABits] bits and a JWK holding a private or secret key (with
 // [ErrNotPublicKey]); a key for encryption or for an algorithm other than
 // RS256/RS384/RS512 gives [ErrUnsupportedKey], a JWK that does not parse

@@ -244,8 +244,8 @@ const maxPathBytes = 4096
 
 // secretAsPath describes path when it cannot be a file path and may be a
 // secret given where the path belongs, so that no error repeats it: PEM
-// text, a key's base64, a JWT, several lines or more than maxPathBytes. It
-// returns "" for anything that may be a path.
+// text, a key's base64, a JWT, JSON (a JWK), several lines or more than
+// maxPathBytes. It returns "" for anything that may be a path.
 func secretAsPath(path string) string {
 	compact := strings.NewReplacer("\\n", "", "\\r", "", "\n", "", "\r", "", " ", "", "\t", "").Replace(path)
 	switch {
@@ -255,6 +255,8 @@ func secretAsPath(path string) string {
 		return "the base64 of a key (PEM text without its -----BEGIN line)"
 	case strings.HasPrefix(path, "eyJ") && strings.Count(path, ".") == 2:
 		return "a JWT"
+	case strings.HasPrefix(strings.TrimSpace(path), "{"):
+		return "JSON text (a JSON Web Key?)"
 	case strings.ContainsAny(path, "\n\r"):
 		return "several lines of text"
 	case len(path) > maxPathBytes:

@@ -1,6 +1,7 @@
 package qsjwt
 
 import (
+	"encoding/base64"
 	"fmt"
 	"path/filepath"
 	"strings"
@@ -96,6 +97,11 @@ func TestNoSecretEchoedByKeyFunctions(t *testing.T) {
 	_, errs["private key as a certificate"] = ParseCertificate([]byte(p8))
 	_, errs["private key as a JWK"] = ParseJWK([]byte(p8))
 	_, errs["encrypted key, no passphrase"] = SignerFromPEMFile(encPath)
+	k := testKey(t)
+	b64 := base64.RawURLEncoding.EncodeToString
+	privateJWK := `{"kty":"RSA","n":"` + b64(k.N.Bytes()) + `","e":"AQAB","d":"` + b64(k.D.Bytes()) + `"}`
+	_, errs["private JWK"] = ParseJWK([]byte(privateJWK))
+	_, errs["private JWK given where a path belongs"] = SignerFromPEMFile(privateJWK)
 	for name, err := range errs {
 		t.Run(name, func(t *testing.T) {
 			require.Error(t, err)
@@ -103,6 +109,8 @@ func TestNoSecretEchoedByKeyFunctions(t *testing.T) {
 				out := fmt.Sprintf(verb, err)
 				assertNoKeyMaterial(t, out, []byte(p8), []byte(enc))
 				assert.NotContains(t, out, realPassphrase)
+				assert.NotContains(t, out, b64(k.D.Bytes())[:40])
+				assert.NotContains(t, out, b64(k.N.Bytes())[:40])
 			}
 		})
 	}

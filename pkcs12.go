@@ -143,4 +143,3 @@ func countAfterSalt(elements []byte) int64 {
 	}
 	return 0
 }
-
