@@ -13,8 +13,8 @@ import (
 	"github.com/stretchr/testify/require"
 )
 
-// FuzzParseKeys feeds arbitrary text (seeded with every committed PEM
-// fixture, whole and cut short) to the private and public key parsers: they
+// FuzzParseKeys feeds arbitrary text (seeded with every committed PEM and
+// PFX fixture, whole and cut short) to the key, certificate and PFX parsers: they
 // must never panic, every refusal must wrap ErrKey and carry no line of the
 // input's base64, and an accepted RSA key must be at least 2048 bits.
 // base64Line matches a line of key material: 16 or more base64 characters.
@@ -23,6 +23,9 @@ var base64Line = regexp.MustCompile(`^[A-Za-z0-9+/=]{16,}$`)
 func FuzzParseKeys(f *testing.F) {
 	files, err := filepath.Glob("testdata/test-only-*.pem")
 	require.NoError(f, err)
+	pfx, err := filepath.Glob("testdata/test-only-*.pfx")
+	require.NoError(f, err)
+	files = append(files, pfx...)
 	for _, name := range files {
 		b, err := os.ReadFile(name)
 		require.NoError(f, err)
@@ -51,6 +54,13 @@ func FuzzParseKeys(f *testing.F) {
 			if pub, ok := key.Public().(*rsa.PublicKey); ok {
 				assert.GreaterOrEqual(t, pub.N.BitLen(), MinRSABits)
 			}
+		}
+		_, err = ParseCertificate([]byte(input))
+		check(err)
+		pfxKey, _, err := ParsePKCS12([]byte(input), WithPassphrase([]byte("test-only-passphrase")))
+		check(err)
+		if p, ok := pfxKey.(*rsa.PrivateKey); ok && err == nil {
+			assert.GreaterOrEqual(t, p.N.BitLen(), MinRSABits)
 		}
 		pub, err := ParsePublicKey([]byte(input))
 		check(err)

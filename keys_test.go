@@ -6,23 +6,18 @@ import (
 	"crypto"
 	"crypto/ecdh"
 	"crypto/ecdsa"
-	"crypto/ed25519"
-	"crypto/elliptic"
 	"crypto/rand"
 	"crypto/rsa"
 	"crypto/sha256"
 	"crypto/x509"
 	"encoding/base64"
 	"encoding/pem"
-	"fmt"
 	"io/fs"
-	"math/big"
 	"os"
 	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -50,31 +45,56 @@ func pemDER(t testing.TB, name string) []byte {
 var (
 	longDigits = regexp.MustCompile(`[0-9]{20,}`)
 	longHex    = regexp.MustCompile(`[0-9a-fA-F]{32,}`)
+	base64Run  = regexp.MustCompile(`[A-Za-z0-9+/=_-]{40,}`)
 )
 
-// assertNoKeyMaterial checks that msg holds no line of base64 from any key or
-// certificate fixture or from extra, and no long run of digits or hex (a key's numbers).
-func assertNoKeyMaterial(t testing.TB, msg string, extra ...[]byte) {
+// secretBodies returns the base64 body of every key, certificate and PFX
+// fixture and of extra, each as one line: what an echo of a key would show.
+func secretBodies(t testing.TB, extra ...[]byte) []string {
 	t.Helper()
-	files, err := filepath.Glob(filepath.Join("testdata", "test-only-*.pem"))
+	files, err := filepath.Glob(filepath.Join("testdata", "test-only-*"))
 	require.NoError(t, err)
-	files = append(files, filepath.Join("testdata", "test-only-rsa2048.cer"))
-	inputs := extra
-	for _, f := range files {
-		data, err := os.ReadFile(f)
-		require.NoError(t, err)
-		inputs = append(inputs, data)
-	}
-	for _, in := range inputs {
-		for _, line := range strings.Split(string(normalisePEM(in)), "\n") {
-			if len(line) < 16 || strings.HasPrefix(line, "-----") || strings.Contains(line, ":") {
-				continue
+	var bodies []string
+	add := func(data []byte) {
+		var body strings.Builder
+		for _, line := range strings.Split(string(normalisePEM(data)), "\n") {
+			if !strings.HasPrefix(line, "-----") && !strings.Contains(line, ":") {
+				body.WriteString(line)
 			}
-			require.NotContains(t, msg, line, "error text must not contain key material")
+		}
+		bodies = append(bodies, body.String(), base64.StdEncoding.EncodeToString(data), base64.RawURLEncoding.EncodeToString(data))
+	}
+	for _, f := range files {
+		if strings.HasSuffix(f, ".pem") || strings.HasSuffix(f, ".cer") || strings.HasSuffix(f, ".p12") || strings.HasSuffix(f, ".pfx") {
+			data, err := os.ReadFile(f)
+			require.NoError(t, err)
+			add(data)
 		}
 	}
-	assert.NotRegexp(t, longDigits, msg, "error text must not contain a key's numbers")
-	assert.NotRegexp(t, longHex, msg, "error text must not contain a key's numbers")
+	for _, e := range extra {
+		add(e)
+	}
+	return bodies
+}
+
+// assertNoKeyMaterial checks that msg holds no 40-character run of the
+// base64 of any key, certificate or PFX fixture or of extra, not the
+// fixtures' passphrase, and no long run of digits or hex (a key's numbers).
+func assertNoKeyMaterial(t testing.TB, msg string, extra ...[]byte) {
+	t.Helper()
+	bodies := secretBodies(t, extra...)
+	for _, run := range base64Run.FindAllString(msg, -1) {
+		for i := 0; i+40 <= len(run); i++ {
+			for _, body := range bodies {
+				if strings.Contains(body, run[i:i+40]) {
+					t.Fatalf("text holds key material %q...: %s", run[i:i+12], base64Run.ReplaceAllString(msg, "<base64>"))
+				}
+			}
+		}
+	}
+	assert.NotContains(t, msg, fixturePassphrase, "text must not contain the passphrase")
+	assert.NotRegexp(t, longDigits, msg, "text must not contain a key's numbers")
+	assert.NotRegexp(t, longHex, msg, "text must not contain a key's numbers")
 }
 
 // requireKeyError checks err against ErrKey and every sentinel, that its
@@ -192,7 +212,8 @@ func TestParsePrivateKeyRefusals(t *testing.T) {
 	}{
 		{"empty", nil, nil, []error{ErrNoPEM}, []string{"empty", "PRIVATE KEY"}},
 		{"white space", []byte(" \n\t "), nil, []error{ErrNoPEM}, []string{"empty"}},
-		{"text", []byte("privatekey.pem"), nil, []error{ErrNoPEM}, []string{"-----BEGIN", "private key"}},
+		{"text", []byte("not a key"), nil, []error{ErrNoPEM}, []string{"-----BEGIN", "private key"}},
+		{"a file name", []byte("keys/privatekey.pem"), nil, []error{ErrNoPEM}, []string{"looks like a file name", "SignerFromPEMFile"}},
 		{"binary DER", keyDER, nil, []error{ErrNoPEM}, []string{"binary DER", "-inform DER"}},
 		{"base64 without armour", []byte(base64.StdEncoding.EncodeToString(keyDER)), nil, []error{ErrNoPEM}, []string{"without its -----BEGIN"}},
 		{"public key", fixture(t, "rsa2048-public.pem"), nil, []error{ErrNotPrivateKey}, []string{"public key (PUBLIC KEY)", "privatekey.pem"}},
@@ -382,306 +403,4 @@ func TestParseCertificate(t *testing.T) {
 	cert, err = ParseCertificate(fixture(t, "rsa2048-bundle.pem"))
 	assert.Nil(t, cert)
 	requireKeyError(t, err, []error{ErrNotPublicKey}, nil, nil)
-}
-
-func TestGenerateKey(t *testing.T) {
-	tests := []struct {
-		typ  KeyType
-		name string
-		want string
-		slow bool
-	}{
-		{RSA2048, "RSA-2048", "RSA-2048", false},
-		{RSA3072, "RSA-3072", "RSA-3072", true},
-		{RSA4096, "RSA-4096", "RSA-4096", true},
-		{ECDSAP256, "ECDSA-P256", "ECDSA P-256", false},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			assert.Equal(t, tt.name, tt.typ.String())
-			if tt.slow && testing.Short() {
-				t.Skip("slow key generation in -short mode")
-			}
-			key, err := GenerateKey(tt.typ)
-			require.NoError(t, err)
-			assert.Equal(t, tt.want, describeKey(key.Public()))
-		})
-	}
-	for _, typ := range []KeyType{0, ECDSAP256 + 1} {
-		key, err := GenerateKey(typ)
-		assert.Nil(t, key)
-		requireKeyError(t, err, []error{ErrUnsupportedKey}, []string{typ.String(), "RSA4096"}, nil)
-	}
-}
-
-func TestSelfSignedCertificate(t *testing.T) {
-	key := testKey(t)
-	cert, err := SelfSignedCertificate(key, WithCertificateClock(fixedClock))
-	require.NoError(t, err)
-
-	assert.Equal(t, x509.SHA256WithRSA, cert.SignatureAlgorithm)
-	require.NoError(t, cert.CheckSignature(cert.SignatureAlgorithm, cert.RawTBSCertificate, cert.Signature), "signed by its own key")
-	assert.True(t, key.PublicKey.Equal(cert.PublicKey))
-	assert.Equal(t, DefaultCommonName, cert.Subject.CommonName)
-	assert.Equal(t, "qs-jwt", cert.Issuer.CommonName)
-	assert.Equal(t, fixedNow.Add(-time.Minute), cert.NotBefore)
-	assert.Equal(t, fixedNow.Add(1825*24*time.Hour), cert.NotAfter)
-	assert.Equal(t, 1, cert.SerialNumber.Sign(), "serial is positive")
-	assert.LessOrEqual(t, cert.SerialNumber.BitLen(), 128)
-
-	again, err := SelfSignedCertificate(key, WithCertificateClock(fixedClock))
-	require.NoError(t, err)
-	assert.NotEqual(t, 0, cert.SerialNumber.Cmp(again.SerialNumber), "serials are random")
-
-	parsed, err := ParseCertificate(CertificatePEM(cert))
-	require.NoError(t, err)
-	assert.True(t, cert.Equal(parsed), "round trip through PEM")
-
-	cert, err = SelfSignedCertificate(key, WithCommonName("qlik-prod"), WithValidity(48*time.Hour), WithCertificateClock(fixedClock))
-	require.NoError(t, err)
-	assert.Equal(t, "qlik-prod", cert.Subject.CommonName)
-	assert.Equal(t, fixedNow.Add(48*time.Hour), cert.NotAfter)
-
-	ec, err := ParsePrivateKey(fixture(t, "ec-p256-sec1.pem"))
-	require.NoError(t, err)
-	cert, err = SelfSignedCertificate(ec)
-	require.NoError(t, err)
-	assert.Equal(t, x509.ECDSAWithSHA256, cert.SignatureAlgorithm)
-	assert.NoError(t, cert.CheckSignature(cert.SignatureAlgorithm, cert.RawTBSCertificate, cert.Signature))
-	assert.WithinDuration(t, time.Now().Add(-time.Minute), cert.NotBefore, time.Minute, "default clock is time.Now")
-}
-
-func TestSelfSignedCertificateRefusals(t *testing.T) {
-	ed, err := ParsePrivateKey(fixture(t, "ed25519-pkcs8.pem"))
-	require.NoError(t, err)
-	weak, err := x509.ParsePKCS8PrivateKey(pemDER(t, "rsa1024-pkcs8.pem"))
-	require.NoError(t, err)
-
-	tests := []struct {
-		name      string
-		key       crypto.Signer
-		opts      []CertificateOption
-		sentinels []error
-		contains  []string
-	}{
-		{"every bad option at once", testKey(t), []CertificateOption{WithCommonName(" "), WithValidity(0), WithCertificateClock(nil)},
-			[]error{ErrInvalidOption}, []string{"WithCommonName: the common name is empty", "WithValidity", "WithCertificateClock"}},
-		{"negative validity", testKey(t), []CertificateOption{WithValidity(-time.Hour)}, []error{ErrInvalidOption}, []string{"WithValidity", "-1h0m0s"}},
-		{"long common name", testKey(t), []CertificateOption{WithCommonName(strings.Repeat("x", 65))}, []error{ErrInvalidOption}, []string{"65 characters"}},
-		{"nil key", nil, nil, nil, []string{"no key"}},
-		{"Ed25519", ed.(crypto.Signer), nil, []error{ErrUnsupportedKey}, []string{"SHA-256"}},
-		{"RSA 1024", weak.(crypto.Signer), nil, nil, []string{"1024 bits"}},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			cert, err := SelfSignedCertificate(tt.key, tt.opts...)
-			assert.Nil(t, cert)
-			requireKeyError(t, err, tt.sentinels, tt.contains, nil)
-		})
-	}
-	_, err = SelfSignedCertificate(testKey(t), WithCommonName(""), WithValidity(0))
-	var oe *OptionError
-	require.ErrorAs(t, err, &oe)
-	assert.Equal(t, "WithCommonName", oe.Option)
-}
-
-func TestKeyPEMRoundTrip(t *testing.T) {
-	for _, file := range []string{"rsa2048-pkcs8.pem", "ec-p256-sec1.pem", "ed25519-pkcs8.pem"} {
-		t.Run(file, func(t *testing.T) {
-			key, err := ParsePrivateKey(fixture(t, file))
-			require.NoError(t, err)
-
-			data, err := PrivateKeyPEM(key)
-			require.NoError(t, err)
-			assert.True(t, bytes.HasPrefix(data, []byte("-----BEGIN PRIVATE KEY-----\n")), "PKCS #8")
-			back, err := ParsePrivateKey(data)
-			require.NoError(t, err)
-			assert.True(t, key.(interface{ Equal(crypto.PrivateKey) bool }).Equal(back))
-
-			data, err = PublicKeyPEM(key.Public())
-			require.NoError(t, err)
-			assert.True(t, bytes.HasPrefix(data, []byte("-----BEGIN PUBLIC KEY-----\n")), "PKIX")
-			pub, err := ParsePublicKey(data)
-			require.NoError(t, err)
-			assert.True(t, key.Public().(interface{ Equal(crypto.PublicKey) bool }).Equal(pub))
-		})
-	}
-
-	_, err := PrivateKeyPEM(opaqueSigner{key: testKey(t)})
-	requireKeyError(t, err, []error{ErrUnsupportedKey}, []string{"RSA-2048", "qsjwt.opaqueSigner"}, nil)
-	_, err = PrivateKeyPEM(nil)
-	requireKeyError(t, err, nil, []string{"no private key"}, nil)
-	_, err = PublicKeyPEM(nil)
-	requireKeyError(t, err, nil, []string{"no public key"}, nil)
-	_, err = PublicKeyPEM(struct{}{})
-	requireKeyError(t, err, []error{ErrUnsupportedKey}, nil, nil)
-	assert.Nil(t, CertificatePEM(nil))
-}
-
-func TestThumbprint(t *testing.T) {
-	// RFC 7638, section 3.1.
-	n, err := base64.RawURLEncoding.DecodeString("0vx7agoebGcQSuuPiLJXZptN9nndrQmbXEps2aiAFbWhM78LhWx4cbbfAAtVT86zwu1RK7aPFFxuhDR1L6tSoc_BJECPebWKRXjBZCiFV4n3oknjhMstn64tZ_2W-5JsGY4Hc5n9yBXArwl93lqt7_RN5w6Cf0h4QyQ5v-65YGjQR0_FDW2QvzqY368QQMicAtaSqzs8KJZgnYb9c7d0zgdAZHzu6qMQvRL5hajrn1n91CbOpbISD08qNLyrdkt-bFTWhAI4vMQFh6WeZu0fM4lFd2NcRwr3XPksINHaQ-G_xBniIqbw0Ls1jF44-csFCur-kEgU8awapJzKnqDKgw")
-	require.NoError(t, err)
-	rfc := &rsa.PublicKey{N: new(big.Int).SetBytes(n), E: 65537}
-	got, err := Thumbprint(rfc)
-	require.NoError(t, err)
-	assert.Equal(t, "NzbLsXh8uDCcd-6MNwXF4W_7noWXFZAfHkxZsRGC9Xs", got)
-
-	// Expected values computed independently with jwx's jwk.Thumbprint.
-	for _, tt := range []struct{ file, want string }{
-		{"rsa2048-pkcs8.pem", "ERzXiMXzbwJYMrBGPNDiHspEAZ2KieoKt7sxqr59UjM"},
-		{"ec-p256-sec1.pem", "rg81Yq4nwEVAr_akvJABU2l2Y4ivsQC1ihX6pvnttFo"},
-		{"ec-p384-pkcs8.pem", "GZdjNy9AfNQWYmJmbGpKbFCo78eDSktbk4_yz_JA_ME"},
-		{"ec-p521-pkcs8.pem", "1VBZaHZswPDcNTmLt2ez9dnbkeoZwiEiqmpktRRTT60"},
-	} {
-		t.Run(tt.file, func(t *testing.T) {
-			key, err := ParsePrivateKey(fixture(t, tt.file))
-			require.NoError(t, err)
-			got, err := Thumbprint(key.Public())
-			require.NoError(t, err)
-			assert.Equal(t, tt.want, got)
-		})
-	}
-
-	fromCert, err := Thumbprint(testCertKey(t))
-	require.NoError(t, err)
-	assert.Equal(t, "ERzXiMXzbwJYMrBGPNDiHspEAZ2KieoKt7sxqr59UjM", fromCert, "the certificate's key has the private key's thumbprint")
-
-	p224, err := ecdsa.GenerateKey(elliptic.P224(), rand.Reader)
-	require.NoError(t, err)
-	edPub, _, err := ed25519.GenerateKey(rand.Reader)
-	require.NoError(t, err)
-	for name, pub := range map[string]crypto.PublicKey{"P-224": &p224.PublicKey, "Ed25519": edPub, "nil": nil} {
-		t.Run("refuses "+name, func(t *testing.T) {
-			_, err := Thumbprint(pub)
-			requireKeyError(t, err, []error{ErrUnsupportedKey}, nil, nil)
-		})
-	}
-	_, err = Thumbprint(&rsa.PublicKey{})
-	requireKeyError(t, err, nil, []string{"empty"}, nil)
-}
-
-// readAll reads every regular file in dir, by name.
-func readAll(t *testing.T, dir string) map[string][]byte {
-	t.Helper()
-	entries, err := os.ReadDir(dir)
-	require.NoError(t, err)
-	files := map[string][]byte{}
-	for _, e := range entries {
-		data, err := os.ReadFile(filepath.Join(dir, e.Name()))
-		require.NoError(t, err)
-		files[e.Name()] = data
-	}
-	return files
-}
-
-func TestWriteKeyFiles(t *testing.T) {
-	key := testKey(t)
-	cert, err := SelfSignedCertificate(key, WithCertificateClock(fixedClock))
-	require.NoError(t, err)
-	dir := t.TempDir()
-	prefix := dir + string(filepath.Separator)
-
-	files, err := WriteKeyFiles(prefix, key, cert, false)
-	require.NoError(t, err)
-	assert.Equal(t, KeyFiles{
-		PrivateKey:  filepath.Join(dir, "privatekey.pem"),
-		PublicKey:   filepath.Join(dir, "publickey.pem"),
-		Certificate: filepath.Join(dir, "publickey.cer"),
-	}, files)
-	for path, mode := range map[string]fs.FileMode{files.PrivateKey: 0o600, files.PublicKey: 0o644, files.Certificate: 0o644} {
-		fi, err := os.Stat(path)
-		require.NoError(t, err)
-		assert.Equal(t, mode, fi.Mode().Perm(), path)
-	}
-	written := readAll(t, dir)
-	assert.Len(t, written, 3, "no temporary file is left")
-	back, err := ParsePrivateKey(written["privatekey.pem"])
-	require.NoError(t, err)
-	assert.True(t, key.Equal(back))
-	pub, err := ParsePublicKey(written["publickey.pem"])
-	require.NoError(t, err)
-	assert.True(t, key.PublicKey.Equal(pub))
-	backCert, err := ParseCertificate(written["publickey.cer"])
-	require.NoError(t, err)
-	assert.True(t, cert.Equal(backCert))
-
-	t.Run("refuses to overwrite and writes nothing", func(t *testing.T) {
-		other, err := GenerateKey(RSA2048)
-		require.NoError(t, err)
-		otherCert, err := SelfSignedCertificate(other)
-		require.NoError(t, err)
-		_, err = WriteKeyFiles(prefix, other, otherCert, false)
-		requireKeyError(t, err, []error{fs.ErrExist}, []string{files.PrivateKey, files.PublicKey, files.Certificate, "--force", "overwrite", "nothing was written"}, nil)
-		assert.Equal(t, written, readAll(t, dir), "existing files are unchanged")
-	})
-
-	t.Run("one existing file stops all three", func(t *testing.T) {
-		dir := t.TempDir()
-		existing := filepath.Join(dir, "qlik-publickey.cer")
-		require.NoError(t, os.WriteFile(existing, []byte("keep me"), 0o644))
-		_, err := WriteKeyFiles(filepath.Join(dir, "qlik-"), key, cert, false)
-		requireKeyError(t, err, []error{fs.ErrExist}, []string{existing}, nil)
-		assert.NotContains(t, err.Error(), "privatekey.pem")
-		assert.Equal(t, map[string][]byte{"qlik-publickey.cer": []byte("keep me")}, readAll(t, dir))
-	})
-
-	t.Run("overwrite replaces and tightens the mode", func(t *testing.T) {
-		dir := t.TempDir()
-		private := filepath.Join(dir, "privatekey.pem")
-		require.NoError(t, os.WriteFile(private, []byte("old"), 0o644))
-		require.NoError(t, os.Chmod(private, 0o644))
-		files, err := WriteKeyFiles(dir+"/", key, cert, true)
-		require.NoError(t, err)
-		fi, err := os.Stat(files.PrivateKey)
-		require.NoError(t, err)
-		assert.Equal(t, fs.FileMode(0o600), fi.Mode().Perm())
-		assert.Equal(t, written, readAll(t, dir))
-	})
-
-	other, err := ParsePrivateKey(fixture(t, "ec-p256-sec1.pem"))
-	require.NoError(t, err)
-	targetDir := t.TempDir()
-	require.NoError(t, os.Mkdir(filepath.Join(targetDir, "privatekey.pem"), 0o755))
-	missing := filepath.Join(dir, "missing")
-	for _, tt := range []struct {
-		name      string
-		prefix    string
-		key       crypto.Signer
-		cert      *x509.Certificate
-		overwrite bool
-		sentinels []error
-		contains  []string
-	}{
-		{"missing directory", missing + "/", key, cert, false, []error{fs.ErrNotExist}, []string{missing, "create it first"}},
-		{"prefix under a file", files.PrivateKey + "/", key, cert, false, nil, []string{files.PrivateKey}},
-		{"target is a directory", targetDir + "/", key, cert, true, nil, []string{"is a directory"}},
-		{"certificate of another key", t.TempDir() + "/", other, cert, false, nil, []string{"not for this key", "RSA-2048", "ECDSA P-256"}},
-		{"no certificate", t.TempDir() + "/", key, nil, false, nil, []string{"no certificate"}},
-		{"no key", t.TempDir() + "/", nil, cert, false, nil, []string{"no private key"}},
-		{"key in an HSM", t.TempDir() + "/", opaqueSigner{key: key}, cert, false, []error{ErrUnsupportedKey}, nil},
-	} {
-		t.Run(tt.name, func(t *testing.T) {
-			_, err := WriteKeyFiles(tt.prefix, tt.key, tt.cert, tt.overwrite)
-			requireKeyError(t, err, tt.sentinels, tt.contains, nil)
-		})
-	}
-}
-
-func TestKeyValuesPrintNoKeyMaterial(t *testing.T) {
-	s, err := SignerFromPEM(fixture(t, "rsa2048-pkcs8.pem"))
-	require.NoError(t, err)
-	key := testKey(t)
-	secrets := []string{fixturePassphrase, key.N.String(), fmt.Sprintf("%x", key.N), key.D.String()}
-	values := []any{WithPassphrase([]byte(fixturePassphrase)), s, RSA4096, KeyFiles{PrivateKey: "privatekey.pem"}}
-	for _, v := range values {
-		for _, verb := range []string{"%v", "%+v", "%#v", "%s"} {
-			out := fmt.Sprintf(verb, v)
-			for _, secret := range secrets {
-				assert.NotContains(t, out, secret, "%s of %T", verb, v)
-			}
-		}
-	}
-	assert.Equal(t, "qsjwt.WithPassphrase(redacted)", fmt.Sprintf("%#v", WithPassphrase([]byte(fixturePassphrase))))
-	assert.Equal(t, "qsjwt.Signer(RSA-2048)", fmt.Sprintf("%+v", s))
 }

@@ -220,7 +220,7 @@ func makeKey(t qsjwt.KeyType, days int, cn, mainFlag, daysFlag string) (*newKey,
 		return nil, libError(err, mainFlag, nil)
 	}
 	cert, err := qsjwt.SelfSignedCertificate(key, qsjwt.WithCommonName(cn),
-		qsjwt.WithValidity(time.Duration(days)*24*time.Hour), qsjwt.WithCertificateClock(clock))
+		qsjwt.WithValidity(time.Duration(days)*24*time.Hour))
 	if err != nil {
 		return nil, certError(err, mainFlag, daysFlag)
 	}

@@ -36,7 +36,7 @@ func run(ctx context.Context, out io.Writer, now func() time.Time) error {
 	if err != nil {
 		return err
 	}
-	cert, err := qsjwt.SelfSignedCertificate(key, qsjwt.WithCommonName("qsjwt quickstart"), qsjwt.WithCertificateClock(now))
+	cert, err := qsjwt.SelfSignedCertificate(key, qsjwt.WithCommonName("qsjwt quickstart"))
 	if err != nil {
 		return err
 	}

@@ -114,7 +114,7 @@ func TestParseRefusals(t *testing.T) {
 		{"no iterations", build(t, func(k *pbkdf2Params, _ *pkix.AlgorithmIdentifier, _ *[]byte, _ *[]byte) { k.Iterations = 0 }), ErrMalformed, "iteration count is 0"},
 		{"too many iterations", build(t, func(k *pbkdf2Params, _ *pkix.AlgorithmIdentifier, _ *[]byte, _ *[]byte) {
 			k.Iterations = MaxIterations + 1
-		}), ErrUnsupported, "over the limit"},
+		}), ErrUnsupported, "over qsjwt's limit of 600000"},
 		{"empty salt", build(t, func(k *pbkdf2Params, _ *pkix.AlgorithmIdentifier, _ *[]byte, _ *[]byte) { k.Salt = nil }), ErrMalformed, "salt"},
 		{"key length", build(t, func(k *pbkdf2Params, _ *pkix.AlgorithmIdentifier, _ *[]byte, _ *[]byte) { k.KeyLength = 16 }), ErrMalformed, "key length 16"},
 		{"short IV", build(t, func(_ *pbkdf2Params, _ *pkix.AlgorithmIdentifier, iv *[]byte, _ *[]byte) { *iv = (*iv)[:8] }), ErrMalformed, "IV has 8 bytes"},
