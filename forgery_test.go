@@ -75,13 +75,10 @@ func TestFormatEveryKeyHolder(t *testing.T) {
 		base64.RawURLEncoding.EncodeToString(key.N.Bytes())[:24], base64.StdEncoding.EncodeToString(key.D.Bytes())[:24]}
 	q := newTestQSEoW(t)
 	c := newTestCloud(t)
-	session, err := NewCloudSession("https://tenant.example", c.TokenSource(anna))
-	require.NoError(t, err)
-	transport := &QSEoWTransport{Source: q.TokenSource(QSEoWUser{UserDirectory: "D", UserID: "u"})}
 	values := []any{testSigner(t), q, c, *q, *c, newTestCloudVerifier(t), newTestQSEoWVerifier(t),
 		WithSigner(testSigner(t)), WithPublicKey(key.Public()), WithPassphrase([]byte("test-only-passphrase")),
 		q.TokenSource(QSEoWUser{UserDirectory: "D", UserID: "u"}), c.TokenSource(anna),
-		ReuseTokenSource(q.TokenSource(QSEoWUser{UserDirectory: "D", UserID: "u"}), 0), session, transport}
+		ReuseTokenSource(q.TokenSource(QSEoWUser{UserDirectory: "D", UserID: "u"}), 0)} // sessions: session/format_test.go
 	for _, v := range values {
 		for _, verb := range []string{"%v", "%+v", "%#v", "%s"} {
 			out := fmt.Sprintf(verb, v)

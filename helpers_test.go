@@ -2,6 +2,7 @@ package qsjwt
 
 import (
 	"bytes"
+	"context"
 	"crypto"
 	"crypto/rsa"
 	"crypto/sha256"
@@ -13,6 +14,7 @@ import (
 	"hash"
 	"os"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -108,3 +110,14 @@ func verifyStdlib(t testing.TB, raw string, pub *rsa.PublicKey) decoded {
 
 // str returns the JSON value of a claim as written, e.g. `"user"` or `true`.
 func (d decoded) str(name string) string { return string(d.claims[name]) }
+
+// sessCountingSigner signs with the test key and counts its signatures.
+func sessCountingSigner(t testing.TB) (Signer, *atomic.Int64) {
+	t.Helper()
+	key := testKey(t)
+	var n atomic.Int64
+	return SignerFunc(key.Public(), func(_ context.Context, digest []byte, hash crypto.Hash) ([]byte, error) {
+		n.Add(1)
+		return key.Sign(nil, digest, hash)
+	}), &n
+}

@@ -1,4 +1,4 @@
-package qsjwt
+package session
 
 import (
 	"context"
@@ -23,7 +23,7 @@ import (
 // wss://<tenant>/app/<appId>?qlik-csrf-token=<token> with the session
 // cookies. It logs in and fetches the CSRF token first when needed. The
 // caller owns the returned header.
-func (s *CloudSession) EngineWebSocket(ctx context.Context, appID string) (wsURL string, header http.Header, err error) {
+func (s *Cloud) EngineWebSocket(ctx context.Context, appID string) (wsURL string, header http.Header, err error) {
 	if appID == "" {
 		return "", nil, fmt.Errorf("%w: the app ID is empty", ErrSession)
 	}

@@ -1,4 +1,4 @@
-package qsjwt
+package session
 
 import (
 	"bytes"

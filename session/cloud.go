@@ -1,4 +1,4 @@
-package qsjwt
+package session
 
 import (
 	"context"
@@ -10,14 +10,16 @@ import (
 	"net/url"
 	"strings"
 	"sync"
+
+	"github.com/qsjwt/qsjwt"
 )
 
-// CloudSession is one user's session with a Qlik Cloud tenant, made from
+// Cloud is one user's session with a Qlik Cloud tenant, made from
 // tokens. It logs in once (POST /login/jwt-session with a token from its
 // source), keeps every cookie the tenant sets, and fetches the CSRF token
 // (GET /api/v1/csrf-token) when a call needs it.
 //
-// As an [http.RoundTripper] (see also [CloudSession.Client]) it sends the
+// As an [http.RoundTripper] (see also [Cloud.Client]) it sends the
 // session cookies with each request to the tenant and the header
 // qlik-csrf-token with each request whose method is not GET, HEAD or
 // OPTIONS. When the tenant answers 403 with code CSRF-TOKEN-2 it fetches the
@@ -30,15 +32,15 @@ import (
 // header leaves the tenant. A refused login is not remembered: the next call
 // tries again, with a new token.
 //
-// A CloudSession is safe for concurrent use. However many goroutines use it,
+// A Cloud is safe for concurrent use. However many goroutines use it,
 // it runs one login at a time and one CSRF fetch at a time: callers that
 // need a session while a login is in flight wait for that login and share
 // its outcome, so a burst of calls makes one login, not one per call (Qlik
-// Cloud allows 100 logins per minute per tenant). Keep one CloudSession per
+// Cloud allows 100 logins per minute per tenant). Keep one Cloud per
 // user for as long as the user works. It never changes the caller's request.
-type CloudSession struct {
+type Cloud struct {
 	tenant *url.URL
-	src    TokenSource
+	src    qsjwt.TokenSource
 	base   http.RoundTripper
 
 	mu        sync.Mutex
@@ -50,32 +52,32 @@ type CloudSession struct {
 	fetching  *call[string]
 }
 
-// CloudSessionOption configures [NewCloudSession].
-type CloudSessionOption interface {
-	applyCloudSession(*CloudSession)
+// CloudOption configures [NewCloud].
+type CloudOption interface {
+	applyCloud(*Cloud)
 }
 
 // baseTransportOption is WithBaseTransport; a struct, so that it prints and
 // compares.
 type baseTransportOption struct{ rt http.RoundTripper }
 
-func (o baseTransportOption) applyCloudSession(s *CloudSession) { s.base = o.rt }
-func (o baseTransportOption) String() string                    { return fmt.Sprintf("WithBaseTransport(%T)", o.rt) }
+func (o baseTransportOption) applyCloud(s *Cloud) { s.base = o.rt }
+func (o baseTransportOption) String() string      { return fmt.Sprintf("WithBaseTransport(%T)", o.rt) }
 
 // WithBaseTransport sets the transport that sends the session's requests,
 // including its logins and CSRF fetches; nil means http.DefaultTransport.
-func WithBaseTransport(rt http.RoundTripper) CloudSessionOption { return baseTransportOption{rt} }
+func WithBaseTransport(rt http.RoundTripper) CloudOption { return baseTransportOption{rt} }
 
 // ErrSession is what session errors that are not Qlik's answers wrap: a bad
 // tenant URL, a missing token source, a token that could not be had.
 var ErrSession = errors.New("qsjwt: session")
 
-// NewCloudSession returns a session with the tenant at tenantURL (e.g.
+// NewCloud returns a session with the tenant at tenantURL (e.g.
 // "https://example.eu.qlikcloud.com") for the user whose tokens src gives.
-// src must give a new token on each call, such as [Cloud.TokenSource]: each
+// src must give a new token on each call, such as [qsjwt.Cloud.TokenSource]: each
 // login exchanges one token, and Qlik refuses a reused jti. Nothing is sent
-// until the first request or [CloudSession.Login].
-func NewCloudSession(tenantURL string, src TokenSource, opts ...CloudSessionOption) (*CloudSession, error) {
+// until the first request or [Cloud.Login].
+func NewCloud(tenantURL string, src qsjwt.TokenSource, opts ...CloudOption) (*Cloud, error) {
 	u, err := url.Parse(strings.TrimSuffix(tenantURL, "/"))
 	switch {
 	case err != nil:
@@ -87,22 +89,22 @@ func NewCloudSession(tenantURL string, src TokenSource, opts ...CloudSessionOpti
 	case src == nil:
 		return nil, fmt.Errorf("%w: the token source is nil; give cloud.TokenSource(user)", ErrSession)
 	}
-	s := &CloudSession{tenant: u, src: src}
+	s := &Cloud{tenant: u, src: src}
 	for _, o := range opts {
 		if o != nil {
-			o.applyCloudSession(s)
+			o.applyCloud(s)
 		}
 	}
 	return s, nil
 }
 
 // Tenant returns the tenant's base URL, e.g. "https://example.eu.qlikcloud.com".
-func (s *CloudSession) Tenant() string { return s.tenant.String() }
+func (s *Cloud) Tenant() string { return s.tenant.String() }
 
 // Client returns an HTTP client whose transport is s.
-func (s *CloudSession) Client() *http.Client { return &http.Client{Transport: s} }
+func (s *Cloud) Client() *http.Client { return &http.Client{Transport: s} }
 
-func (s *CloudSession) transport() http.RoundTripper {
+func (s *Cloud) transport() http.RoundTripper {
 	if s.base != nil {
 		return s.base
 	}
@@ -112,14 +114,14 @@ func (s *CloudSession) transport() http.RoundTripper {
 // Login logs in unless the session is live, and returns the error of the
 // login: a [*QlikError] when Qlik refused it. Calling it is optional: the
 // first request logs in.
-func (s *CloudSession) Login(ctx context.Context) error {
+func (s *Cloud) Login(ctx context.Context) error {
 	_, err := s.ensure(ctx, false)
 	return err
 }
 
 // CSRFToken returns the session's CSRF token, logging in and fetching it
 // first when needed.
-func (s *CloudSession) CSRFToken(ctx context.Context) (string, error) {
+func (s *Cloud) CSRFToken(ctx context.Context) (string, error) {
 	st, err := s.ensure(ctx, true)
 	return st.csrf, err
 }
@@ -127,7 +129,7 @@ func (s *CloudSession) CSRFToken(ctx context.Context) (string, error) {
 // Cookies returns the cookies of the live session, logging in first when
 // needed: what a WebSocket client or another HTTP client needs to act in
 // the session. The caller owns the returned slice.
-func (s *CloudSession) Cookies(ctx context.Context) ([]*http.Cookie, error) {
+func (s *Cloud) Cookies(ctx context.Context) ([]*http.Cookie, error) {
 	st, err := s.ensure(ctx, false)
 	if err != nil {
 		return nil, err
@@ -146,7 +148,7 @@ type state struct {
 // ensure returns a live session state, with a CSRF token when needCSRF,
 // logging in or fetching as needed. Concurrent callers share one login and
 // one fetch.
-func (s *CloudSession) ensure(ctx context.Context, needCSRF bool) (state, error) {
+func (s *Cloud) ensure(ctx context.Context, needCSRF bool) (state, error) {
 	if ctx == nil {
 		ctx = context.Background()
 	}
@@ -218,7 +220,7 @@ func (s *CloudSession) ensure(ctx context.Context, needCSRF bool) (state, error)
 }
 
 // login exchanges a new token for a session and returns its cookies.
-func (s *CloudSession) login(ctx context.Context) (http.CookieJar, error) {
+func (s *Cloud) login(ctx context.Context) (http.CookieJar, error) {
 	tok, err := s.src.Token(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("%w: getting a token to log in to %s: %w", ErrSession, s.tenant.Host, err)
@@ -243,7 +245,7 @@ func (s *CloudSession) login(ctx context.Context) (http.CookieJar, error) {
 }
 
 // fetchCSRF reads the CSRF token of the session st.
-func (s *CloudSession) fetchCSRF(ctx context.Context, st state) (string, error) {
+func (s *Cloud) fetchCSRF(ctx context.Context, st state) (string, error) {
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, s.tenant.JoinPath("/api/v1/csrf-token").String(), nil)
 	if err != nil {
 		return "", err
@@ -274,7 +276,7 @@ func (s *CloudSession) fetchCSRF(ctx context.Context, st state) (string, error) 
 var errGone = errors.New("qsjwt: the session has ended")
 
 // gone records that the session of login gen has ended.
-func (s *CloudSession) gone(gen int) {
+func (s *Cloud) gone(gen int) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.gen == gen {
@@ -283,7 +285,7 @@ func (s *CloudSession) gone(gen int) {
 }
 
 // staleCSRF records that csrf, the token of login gen, is stale.
-func (s *CloudSession) staleCSRF(gen int, csrf string) {
+func (s *Cloud) staleCSRF(gen int, csrf string) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.gen == gen && s.csrf == csrf {
@@ -292,7 +294,7 @@ func (s *CloudSession) staleCSRF(gen int, csrf string) {
 }
 
 // onTenant reports whether u addresses the tenant.
-func (s *CloudSession) onTenant(u *url.URL) bool {
+func (s *Cloud) onTenant(u *url.URL) bool {
 	return u != nil && u.Scheme == s.tenant.Scheme && strings.EqualFold(u.Host, s.tenant.Host)
 }
 
@@ -306,11 +308,11 @@ func needsCSRF(method string) bool {
 	return true
 }
 
-// RoundTrip sends req in the session, as described on [CloudSession]. It
+// RoundTrip sends req in the session, as described on [Cloud]. It
 // returns an error (a [*QlikError] when Qlik refused) when logging in or
 // fetching the CSRF token fails, and otherwise the tenant's response, which
 // may still be an error status: see [CheckResponse].
-func (s *CloudSession) RoundTrip(req *http.Request) (*http.Response, error) {
+func (s *Cloud) RoundTrip(req *http.Request) (*http.Response, error) {
 	if !s.onTenant(req.URL) {
 		return s.transport().RoundTrip(req)
 	}
@@ -377,4 +379,4 @@ func addCookies(req *http.Request, cookies []*http.Cookie) {
 	}
 }
 
-var _ http.RoundTripper = (*CloudSession)(nil)
+var _ http.RoundTripper = (*Cloud)(nil)

@@ -1,4 +1,4 @@
-package qsjwt
+package session
 
 import (
 	"context"
@@ -16,6 +16,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/qsjwt/qsjwt"
 	"github.com/qsjwt/qsjwt/qliktest"
 )
 
@@ -50,7 +51,7 @@ func space(t testing.TB, c *http.Client, tenant, name string) (int, string) {
 }
 
 func TestCloudSessionConcurrentUsersOneLoginEach(t *testing.T) {
-	r := newCloudRig(t, qliktest.CloudConfig{PlainHTTP: true}) // no TLS handshakes for 100 goroutines: a fast test
+	r := newCloudRig(t, qliktest.CloudConfig{PlainHTTP: true}, "", "") // no TLS handshakes for 100 goroutines: a fast test
 	users := []string{"anna", "bob", "carla", "dan"}
 	var wg sync.WaitGroup
 	for _, name := range users {
@@ -80,7 +81,7 @@ func TestCloudSessionConcurrentUsersOneLoginEach(t *testing.T) {
 }
 
 func TestCloudSessionLogsInAgainWhenTheSessionIsGone(t *testing.T) {
-	r := newCloudRig(t, qliktest.CloudConfig{})
+	r := newCloudRig(t, qliktest.CloudConfig{}, "", "")
 	s := r.session(t, cloudUser("anna"))
 	c := s.Client()
 	assert.Equal(t, "sub-anna", me(t, c, r.tenant.URL))
@@ -124,7 +125,7 @@ func TestCloudSessionLogsInAgainWhenTheSessionIsGone(t *testing.T) {
 }
 
 func TestCloudSessionRefreshesTheCSRFToken(t *testing.T) {
-	r := newCloudRig(t, qliktest.CloudConfig{})
+	r := newCloudRig(t, qliktest.CloudConfig{}, "", "")
 	s := r.session(t, cloudUser("anna"))
 	c := s.Client()
 	status, _ := space(t, c, r.tenant.URL, "one")
@@ -170,7 +171,7 @@ func TestCloudSessionRefreshesTheCSRFToken(t *testing.T) {
 }
 
 func TestCloudSessionRefusals(t *testing.T) {
-	login := func(t *testing.T, r *cloudRig, u CloudUser) *QlikError {
+	login := func(t *testing.T, r *cloudRig, u qsjwt.CloudUser) *QlikError {
 		t.Helper()
 		s := r.session(t, u)
 		err := s.Login(context.Background())
@@ -189,21 +190,22 @@ func TestCloudSessionRefusals(t *testing.T) {
 		return qe
 	}
 	for _, tc := range []struct {
-		name   string
-		opts   []CloudOption
-		cfg    qliktest.CloudConfig
-		shift  time.Duration // the builder's clock against the tenant's
-		status int
-		code   string
+		name          string
+		issuer, keyID string
+		opts          []qsjwt.CloudOption
+		cfg           qliktest.CloudConfig
+		shift         time.Duration // the builder's clock against the tenant's
+		status        int
+		code          string
 	}{
-		{"wrong key ID", []CloudOption{WithKeyID("other")}, qliktest.CloudConfig{}, 0, 401, "INTERNAL-TOKEN-2"},
-		{"wrong issuer", []CloudOption{WithIssuer("other")}, qliktest.CloudConfig{}, 0, 401, "INTERNAL-TOKEN-4"},
-		{"our clock an hour behind", nil, qliktest.CloudConfig{}, -time.Hour, 401, "INTERNAL-TOKEN-3"},
-		{"our clock ten seconds ahead, tolerance 5 s, skew 5 s", nil, qliktest.CloudConfig{}, 11 * time.Second, 401, "INTERNAL-TOKEN-3"},
-		{"our clock ten seconds ahead, skew 10 s", []CloudOption{WithNotBeforeSkew(10 * time.Second)}, qliktest.CloudConfig{}, 10 * time.Second, 200, ""},
+		{"wrong key ID", "", "other", nil, qliktest.CloudConfig{}, 0, 401, "INTERNAL-TOKEN-2"},
+		{"wrong issuer", "other", "", nil, qliktest.CloudConfig{}, 0, 401, "INTERNAL-TOKEN-4"},
+		{"our clock an hour behind", "", "", nil, qliktest.CloudConfig{}, -time.Hour, 401, "INTERNAL-TOKEN-3"},
+		{"our clock ten seconds ahead, tolerance 5 s, skew 5 s", "", "", nil, qliktest.CloudConfig{}, 11 * time.Second, 401, "INTERNAL-TOKEN-3"},
+		{"our clock ten seconds ahead, skew 10 s", "", "", []qsjwt.CloudOption{qsjwt.WithNotBeforeSkew(10 * time.Second)}, qliktest.CloudConfig{}, 10 * time.Second, 200, ""},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			r := newCloudRig(t, tc.cfg, append(tc.opts, WithClock(func() time.Time { return fixedNow.Add(tc.shift) }))...)
+			r := newCloudRig(t, tc.cfg, tc.issuer, tc.keyID, append(tc.opts, qsjwt.WithClock(func() time.Time { return fixedNow.Add(tc.shift) }))...)
 			if tc.status == 200 {
 				require.NoError(t, r.session(t, cloudUser("anna")).Login(context.Background()))
 				return
@@ -217,7 +219,7 @@ func TestCloudSessionRefusals(t *testing.T) {
 	}
 
 	t.Run("rate limit", func(t *testing.T) {
-		r := newCloudRig(t, qliktest.CloudConfig{LoginsPerMinute: 2})
+		r := newCloudRig(t, qliktest.CloudConfig{LoginsPerMinute: 2}, "", "")
 		for _, u := range []string{"a", "b"} {
 			require.NoError(t, r.session(t, cloudUser(u)).Login(context.Background()))
 		}
@@ -227,9 +229,9 @@ func TestCloudSessionRefusals(t *testing.T) {
 	})
 
 	t.Run("no token", func(t *testing.T) {
-		r := newCloudRig(t, qliktest.CloudConfig{})
+		r := newCloudRig(t, qliktest.CloudConfig{}, "", "")
 		boom := errors.New("signing service down")
-		s, err := NewCloudSession(r.tenant.URL, TokenSourceFunc(func(context.Context) (Token, error) { return Token{}, boom }),
+		s, err := NewCloud(r.tenant.URL, qsjwt.TokenSourceFunc(func(context.Context) (qsjwt.Token, error) { return qsjwt.Token{}, boom }),
 			WithBaseTransport(r.tenant.Client().Transport))
 		require.NoError(t, err)
 		err = s.Login(context.Background())
@@ -239,7 +241,7 @@ func TestCloudSessionRefusals(t *testing.T) {
 	})
 
 	t.Run("a refused login is tried again on the next call", func(t *testing.T) {
-		r := newCloudRig(t, qliktest.CloudConfig{}, WithKeyID("other"))
+		r := newCloudRig(t, qliktest.CloudConfig{}, "", "other")
 		s := r.session(t, cloudUser("anna"))
 		for range 3 {
 			assert.Error(t, s.Login(context.Background()))
@@ -250,7 +252,7 @@ func TestCloudSessionRefusals(t *testing.T) {
 }
 
 func TestCloudSessionKeepsItselfToTheTenant(t *testing.T) {
-	r := newCloudRig(t, qliktest.CloudConfig{})
+	r := newCloudRig(t, qliktest.CloudConfig{}, "", "")
 	var seen http.Header
 	other := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) { seen = req.Header.Clone() }))
 	defer other.Close()
@@ -281,7 +283,7 @@ func TestCloudSessionKeepsItselfToTheTenant(t *testing.T) {
 }
 
 func TestCloudSessionEngineWebSocket(t *testing.T) {
-	r := newCloudRig(t, qliktest.CloudConfig{})
+	r := newCloudRig(t, qliktest.CloudConfig{}, "", "")
 	s := r.session(t, cloudUser("anna"))
 	wsURL, header, err := s.EngineWebSocket(context.Background(), "c1b2-app")
 	require.NoError(t, err)
@@ -297,10 +299,10 @@ func TestCloudSessionEngineWebSocket(t *testing.T) {
 }
 
 func TestNewCloudSessionChecksItsArguments(t *testing.T) {
-	src := TokenSourceFunc(func(context.Context) (Token, error) { return Token{}, nil })
+	src := qsjwt.TokenSourceFunc(func(context.Context) (qsjwt.Token, error) { return qsjwt.Token{}, nil })
 	for _, tc := range []struct {
 		url  string
-		src  TokenSource
+		src  qsjwt.TokenSource
 		want string
 	}{
 		{"example.eu.qlikcloud.com", src, "base URL"},
@@ -310,11 +312,11 @@ func TestNewCloudSessionChecksItsArguments(t *testing.T) {
 		{"https://example.eu.qlikcloud.com", nil, "token source is nil"},
 		{"https://exa mple.com", src, "tenant URL"},
 	} {
-		_, err := NewCloudSession(tc.url, tc.src)
+		_, err := NewCloud(tc.url, tc.src)
 		assert.ErrorIs(t, err, ErrSession, tc.url)
 		assert.ErrorContains(t, err, tc.want, tc.url)
 	}
-	s, err := NewCloudSession("https://example.eu.qlikcloud.com/", src)
+	s, err := NewCloud("https://example.eu.qlikcloud.com/", src)
 	require.NoError(t, err)
 	assert.Equal(t, "https://example.eu.qlikcloud.com", s.Tenant())
 }

@@ -1,4 +1,4 @@
-package qsjwt_test
+package session_test
 
 import (
 	"context"
@@ -10,12 +10,13 @@ import (
 
 	"github.com/qsjwt/qsjwt"
 	"github.com/qsjwt/qsjwt/qliktest"
+	"github.com/qsjwt/qsjwt/session"
 )
 
 // A Qlik Cloud session for one user: one login, then ordinary HTTP calls.
 // The tenant here is an emulator; give your tenant's URL and leave out
 // WithBaseTransport.
-func ExampleCloudSession() {
+func ExampleCloud() {
 	tenant := qliktest.NewCloud(qliktest.CloudConfig{})
 	defer tenant.Close()
 	signer, err := qsjwt.SignerFromCrypto(tenant.Key) // qsjwt.SignerFromPEMFile("privatekey.pem")
@@ -27,15 +28,15 @@ func ExampleCloudSession() {
 		log.Fatal(err)
 	}
 	user := qsjwt.CloudUser{Subject: "anna-42", Name: "Anna Andersson", Email: "anna@example.com", EmailVerified: true}
-	session, err := qsjwt.NewCloudSession(tenant.URL, cloud.TokenSource(user), qsjwt.WithBaseTransport(tenant.Client().Transport))
+	sess, err := session.NewCloud(tenant.URL, cloud.TokenSource(user), session.WithBaseTransport(tenant.Client().Transport))
 	if err != nil {
 		log.Fatal(err)
 	}
-	client := session.Client() // keep it for as long as the user works
+	client := sess.Client() // keep it for as long as the user works
 
 	resp, err := client.Get(tenant.URL + "/api/v1/users/me") // logs in first
 	if err != nil {
-		log.Fatal(err) // a *qsjwt.QlikError when Qlik refused the login
+		log.Fatal(err) // a *session.QlikError when Qlik refused the login
 	}
 	var me struct{ Subject string }
 	_ = json.NewDecoder(resp.Body).Decode(&me)
@@ -66,7 +67,7 @@ func ExampleQSEoWTransport() {
 		log.Fatal(err)
 	}
 	user := qsjwt.QSEoWUser{UserDirectory: "EXAMPLE", UserID: "anna"}
-	transport := &qsjwt.QSEoWTransport{Source: q.TokenSource(user), Base: proxy.Client().Transport}
+	transport := &session.QSEoWTransport{Source: q.TokenSource(user), Base: proxy.Client().Transport}
 	client := &http.Client{Transport: transport}
 
 	for range 3 {
@@ -74,8 +75,8 @@ func ExampleQSEoWTransport() {
 		if err != nil {
 			log.Fatal(err)
 		}
-		if err := qsjwt.CheckResponse(resp); err != nil {
-			log.Fatal(err) // a *qsjwt.QlikError
+		if err := session.CheckResponse(resp); err != nil {
+			log.Fatal(err) // a *session.QlikError
 		}
 		resp.Body.Close()
 	}

@@ -1,4 +1,4 @@
-package qsjwt
+package session
 
 import (
 	"crypto/rand"
@@ -10,6 +10,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/qsjwt/qsjwt"
 )
 
 // DefaultQSEoWSessionTimeout is QSEoW's default session inactivity timeout,
@@ -35,10 +37,10 @@ const DefaultQSEoWSessionTimeout = 30 * time.Minute
 // SessionTimeout, requests in flight at that moment may each open one: set
 // SessionTimeout to the virtual proxy's "Session inactivity timeout".
 //
-// Source should cache its tokens, as [QSEoW.TokenSource] does, so that the
+// Source should cache its tokens, as [qsjwt.QSEoW.TokenSource] does, so that the
 // transport signs once per token lifetime rather than once per request.
 // Time is read from Source's clock when this package made Source (the
-// builder's [WithClock]), else from time.Now.
+// builder's [qsjwt.WithClock]), else from time.Now.
 //
 // Like oauth2.Transport, a QSEoWTransport never changes the caller's
 // request: it sends a clone. Set its fields before first use and do not
@@ -47,12 +49,16 @@ const DefaultQSEoWSessionTimeout = 30 * time.Minute
 // every request.
 type QSEoWTransport struct {
 	// Source gives the Bearer tokens; required.
-	Source TokenSource
+	Source qsjwt.TokenSource
 	// Base sends the requests; nil means http.DefaultTransport.
 	Base http.RoundTripper
 	// SessionTimeout is the virtual proxy's session inactivity timeout; 0
 	// means DefaultQSEoWSessionTimeout.
 	SessionTimeout time.Duration
+
+	// Clock reads the time that SessionTimeout is measured with; nil means
+	// time.Now.
+	Clock func() time.Time
 
 	mu      sync.Mutex
 	jar     http.CookieJar
@@ -116,7 +122,10 @@ func (t *QSEoWTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 		return nil, fmt.Errorf("%w: getting a token for %s: %w", ErrSession, req.URL.Host, err)
 	}
 	jar := t.cookies()
-	now := nowOf(t.Source)
+	now := t.Clock
+	if now == nil {
+		now = time.Now
+	}
 	done, err := t.turn(req, now)
 	if err != nil {
 		return nil, err

@@ -1,4 +1,4 @@
-package qsjwt
+package session
 
 import (
 	"context"
@@ -14,10 +14,11 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/qsjwt/qsjwt"
 	"github.com/qsjwt/qsjwt/qliktest"
 )
 
-var qAnna = QSEoWUser{UserDirectory: "DIR", UserID: "anna"}
+var qAnna = qsjwt.QSEoWUser{UserDirectory: "DIR", UserID: "anna"}
 
 // about calls GET <proxy>/qrs/about and returns the status.
 func about(t testing.TB, c *http.Client, proxy string) int {
@@ -55,9 +56,7 @@ func TestQSEoWTransportAddsTokenAndXrfkey(t *testing.T) {
 		mu.Unlock()
 	}))
 	defer srv.Close()
-	signer, _ := sessCountingSigner(t)
-	q, err := NewQSEoW(WithSigner(signer), WithClock(fixedClock))
-	require.NoError(t, err)
+	q, _ := newQSEoWBuilder(t, qsjwt.WithClock(func() time.Time { return fixedNow }))
 	c := &http.Client{Transport: &QSEoWTransport{Source: q.TokenSource(qAnna)}} // nil Base: http.DefaultTransport
 
 	for _, path := range []string{"/jwt/qrs/about", "/jwt/qrs/app?filter=name%20eq%20'x'", "/jwt/qrs/app?xrfkey=mine0000mine0000&a=1"} {
@@ -145,7 +144,7 @@ func TestQSEoWTransportUnderTheSessionLimit(t *testing.T) {
 
 func TestQSEoWTransportRefusals(t *testing.T) {
 	t.Run("wrong audience", func(t *testing.T) {
-		r := newQSEoWRig(t, qliktest.QSEoWConfig{Audience: "qlik-sense"}, WithAudience("other"))
+		r := newQSEoWRig(t, qliktest.QSEoWConfig{Audience: "qlik-sense"}, qsjwt.WithAudience("other"))
 		resp, err := (&http.Client{Transport: r.transport(qAnna)}).Get(r.proxy.ProxyURL + "/qrs/about")
 		require.NoError(t, err)
 		defer resp.Body.Close()
@@ -157,7 +156,7 @@ func TestQSEoWTransportRefusals(t *testing.T) {
 		r := newQSEoWRig(t, qliktest.QSEoWConfig{UserIDClaim: "user", UserDirectoryClaim: "directory"})
 		assert.Equal(t, http.StatusUnauthorized, about(t, &http.Client{Transport: r.transport(qAnna)}, r.proxy.ProxyURL))
 		r2 := newQSEoWRig(t, qliktest.QSEoWConfig{UserIDClaim: "user", UserDirectoryClaim: "directory"},
-			WithUserIDClaim("user"), WithUserDirectoryClaim("directory"), WithAlgorithm(RS512))
+			qsjwt.WithUserIDClaim("user"), qsjwt.WithUserDirectoryClaim("directory"), qsjwt.WithAlgorithm(qsjwt.RS512))
 		assert.Equal(t, http.StatusOK, about(t, &http.Client{Transport: r2.transport(qAnna)}, r2.proxy.ProxyURL))
 	})
 	t.Run("no source", func(t *testing.T) {
@@ -166,8 +165,8 @@ func TestQSEoWTransportRefusals(t *testing.T) {
 	})
 	t.Run("refused claims", func(t *testing.T) {
 		r := newQSEoWRig(t, qliktest.QSEoWConfig{})
-		_, err := (&http.Client{Transport: r.transport(QSEoWUser{UserDirectory: "DIR"})}).Get(r.proxy.ProxyURL + "/qrs/about")
-		var ce *ClaimError
+		_, err := (&http.Client{Transport: r.transport(qsjwt.QSEoWUser{UserDirectory: "DIR"})}).Get(r.proxy.ProxyURL + "/qrs/about")
+		var ce *qsjwt.ClaimError
 		assert.ErrorAs(t, err, &ce)
 		assert.ErrorIs(t, err, ErrSession)
 		assert.Equal(t, 0, r.proxy.SessionsOpened())
@@ -185,7 +184,7 @@ func TestQSEoWTransportRefusals(t *testing.T) {
 			}
 			return &http.Response{StatusCode: 200, Body: http.NoBody, Request: req}, nil
 		})
-		tr := &QSEoWTransport{Source: TokenSourceFunc(func(context.Context) (Token, error) { return Token{Raw: "t"}, nil }), Base: slow}
+		tr := &QSEoWTransport{Source: qsjwt.TokenSourceFunc(func(context.Context) (qsjwt.Token, error) { return qsjwt.Token{Raw: "t"}, nil }), Base: slow}
 		go func() {
 			req, _ := http.NewRequest(http.MethodGet, "https://qlik.example.com/jwt/qrs/about", nil)
 			resp, err := tr.RoundTrip(req)

@@ -1,0 +1,42 @@
+package session
+
+import (
+	"context"
+	"errors"
+)
+
+// call is one piece of work that concurrent callers share: the first runs
+// it, the others wait for its result.
+type call[T any] struct {
+	done chan struct{}
+	val  T
+	err  error
+}
+
+func newCall[T any]() *call[T] { return &call[T]{done: make(chan struct{})} }
+
+// run runs fn, hands its result to record (which stores it under the
+// owner's lock), and then wakes the waiters, also when fn panics.
+func (c *call[T]) run(fn func() (T, error), record func(T, error)) {
+	c.err = errors.New("session: shared call did not finish")
+	defer func() {
+		record(c.val, c.err)
+		close(c.done)
+	}()
+	c.val, c.err = fn()
+}
+
+// wait waits for c or for ctx. again reports that c failed only because the
+// context of the caller that ran it ended while ctx has not: the caller
+// should try again rather than take another caller's cancellation.
+func (c *call[T]) wait(ctx context.Context) (v T, again bool, err error) {
+	select {
+	case <-c.done:
+	case <-ctx.Done():
+		return v, false, ctx.Err()
+	}
+	if c.err != nil && (errors.Is(c.err, context.Canceled) || errors.Is(c.err, context.DeadlineExceeded)) && ctx.Err() == nil {
+		return v, true, nil
+	}
+	return c.val, false, c.err
+}
