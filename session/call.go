@@ -40,3 +40,15 @@ func (c *call[T]) wait(ctx context.Context) (v T, again bool, err error) {
 	}
 	return c.val, false, c.err
 }
+
+// waitDetached waits for c, which runs under a context of its own, or for
+// ctx: the caller leaves at its own deadline and c carries on.
+func (c *call[T]) waitDetached(ctx context.Context) (T, error) {
+	select {
+	case <-c.done:
+		return c.val, c.err
+	case <-ctx.Done():
+		var zero T
+		return zero, ctx.Err()
+	}
+}

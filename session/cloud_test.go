@@ -226,6 +226,7 @@ func TestCloudSessionRefusals(t *testing.T) {
 		qe := login(t, r, cloudUser("c"))
 		assert.Equal(t, http.StatusTooManyRequests, qe.StatusCode)
 		assert.Equal(t, "LOGIN-RATE-1", qe.Code)
+		assert.Equal(t, time.Minute, qe.RetryAfter, "the tenant's Retry-After: 60")
 	})
 
 	t.Run("no token", func(t *testing.T) {
@@ -240,13 +241,17 @@ func TestCloudSessionRefusals(t *testing.T) {
 		assert.Equal(t, 0, r.tenant.LoginAttempts())
 	})
 
-	t.Run("a refused login is tried again on the next call", func(t *testing.T) {
+	t.Run("a refused login is tried again after its back-off", func(t *testing.T) {
 		r := newCloudRig(t, qliktest.CloudConfig{}, "", "other")
-		s := r.session(t, cloudUser("anna"))
+		s, err := NewCloud(r.tenant.URL, r.cloud.TokenSource(cloudUser("anna")), WithBaseTransport(r.tenant.Client().Transport), WithClock(r.clock.Now))
+		require.NoError(t, err)
 		for range 3 {
 			assert.Error(t, s.Login(context.Background()))
 		}
-		assert.Equal(t, 3, r.tenant.LoginAttempts())
+		assert.Equal(t, 1, r.tenant.LoginAttempts(), "one refusal, then back-off")
+		r.clock.Advance(refusedCap)
+		assert.Error(t, s.Login(context.Background()))
+		assert.Equal(t, 2, r.tenant.LoginAttempts())
 		assert.Equal(t, 0, r.tenant.Logins())
 	})
 }
@@ -332,7 +337,7 @@ func TestCheckResponse(t *testing.T) {
 	var qe *QlikError
 	require.ErrorAs(t, err, &qe)
 	assert.Equal(t, QlikError{Method: "DELETE", URL: "https://t.example.com/api/v1/items/1", StatusCode: 404, Code: "ITEMS-4", Title: "Not found", Detail: "no item 1"}, *qe)
-	assert.Equal(t, "qsjwt: Qlik DELETE https://t.example.com/api/v1/items/1: 404 ITEMS-4 Not found no item 1", err.Error())
+	assert.Equal(t, "session: Qlik DELETE https://t.example.com/api/v1/items/1: 404 ITEMS-4 Not found no item 1", err.Error())
 	body, _ := io.ReadAll(resp.Body)
 	assert.Contains(t, string(body), "ITEMS-4", "the body can still be read")
 

@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"log"
-	"net/http"
 	"strings"
 
 	"github.com/qsjwt/qsjwt"
@@ -52,9 +51,9 @@ func ExampleCloud() {
 	// Output: anna-42 201 logins: 1
 }
 
-// QSEoW REST calls as one user: a cached token, an xrfkey per request and
-// one proxy session. The server here is an emulator; leave out Base for a
-// real one.
+// QSEoW REST calls as one user: an xrfkey per request, one proxy session
+// and one token per token lifetime. The server here is an emulator; leave
+// out WithBaseTransport for a real one.
 func ExampleQSEoWTransport() {
 	proxy := qliktest.NewQSEoW(qliktest.QSEoWConfig{Prefix: "jwt"})
 	defer proxy.Close()
@@ -67,8 +66,11 @@ func ExampleQSEoWTransport() {
 		log.Fatal(err)
 	}
 	user := qsjwt.QSEoWUser{UserDirectory: "EXAMPLE", UserID: "anna"}
-	transport := &session.QSEoWTransport{Source: q.TokenSource(user), Base: proxy.Client().Transport}
-	client := &http.Client{Transport: transport}
+	transport, err := session.NewQSEoWTransport(proxy.URL+"/jwt", q.TokenSource(user), session.WithBaseTransport(proxy.Client().Transport))
+	if err != nil {
+		log.Fatal(err)
+	}
+	client := transport.Client() // keep it for as long as the user works
 
 	for range 3 {
 		resp, err := client.Get(proxy.URL + "/jwt/qrs/about")
@@ -82,7 +84,7 @@ func ExampleQSEoWTransport() {
 	}
 
 	// The engine WebSocket: the session cookie and its CSRF token.
-	wsURL, header, err := transport.EngineWebSocket(context.Background(), proxy.URL+"/jwt", "my-app-id")
+	wsURL, header, err := transport.EngineWebSocket(context.Background(), "my-app-id")
 	if err != nil {
 		log.Fatal(err)
 	}

@@ -152,6 +152,16 @@ func newQSEoWRig(t *testing.T, cfg qliktest.QSEoWConfig, opts ...qsjwt.QSEoWOpti
 	return r
 }
 
-func (r *qseowRig) transport(u qsjwt.QSEoWUser) *QSEoWTransport {
-	return &QSEoWTransport{Source: r.qseow.TokenSource(u), Base: r.proxy.Client().Transport, Clock: r.clock.Now}
+// source signs a new token for u on each call: the transport caches.
+func (r *qseowRig) source(u qsjwt.QSEoWUser) qsjwt.TokenSource {
+	return qsjwt.TokenSourceFunc(func(ctx context.Context) (qsjwt.Token, error) { return r.qseow.Sign(ctx, u) })
+}
+
+// transport returns a transport for u to the proxy, or to front (a fault
+// injector in front of it) when given.
+func (r *qseowRig) transport(t testing.TB, u qsjwt.QSEoWUser, opts ...QSEoWOption) *QSEoWTransport {
+	t.Helper()
+	tr, err := NewQSEoWTransport(r.proxy.ProxyURL, r.source(u), append([]QSEoWOption{WithBaseTransport(r.proxy.Client().Transport), WithClock(r.clock.Now)}, opts...)...)
+	require.NoError(t, err)
+	return tr
 }

@@ -146,7 +146,12 @@ func (b *backend) loginQSEoW(w http.ResponseWriter, r *http.Request) {
 	b.mu.Lock()
 	t := b.transports[key]
 	if t == nil {
-		t = &session.QSEoWTransport{Source: b.qseow.TokenSource(u.QSEoW), Base: b.base}
+		var err error
+		if t, err = session.NewQSEoWTransport(b.proxy, b.qseow.TokenSource(u.QSEoW), session.WithBaseTransport(b.base)); err != nil {
+			b.mu.Unlock()
+			writeJSON(w, http.StatusInternalServerError, map[string]string{"error": err.Error()})
+			return
+		}
 		b.transports[key] = t
 	}
 	b.mu.Unlock()
@@ -167,7 +172,7 @@ func (b *backend) loginQSEoW(w http.ResponseWriter, r *http.Request) {
 	}
 	proxy, _ := url.Parse(b.proxy)
 	secure := proxy.Scheme == "https"
-	for _, c := range t.Cookies(proxy) {
+	for _, c := range t.Cookies() {
 		sameSite := http.SameSiteLaxMode
 		if secure {
 			sameSite = http.SameSiteNoneMode

@@ -89,9 +89,12 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 		return err
 	}
 	user := qsjwt.QSEoWUser{UserDirectory: *userDir, UserID: *userID}
-	client := &http.Client{Transport: &session.QSEoWTransport{Source: q.TokenSource(user), Base: base}}
-
 	proxy := strings.TrimSuffix(*server, "/") + "/" + strings.Trim(*prefix, "/")
+	transport, err := session.NewQSEoWTransport(proxy, q.TokenSource(user), session.WithBaseTransport(base))
+	if err != nil {
+		return err
+	}
+	client := transport.Client()
 	for i := 1; i <= *calls; i++ {
 		about, err := get(ctx, client, proxy+"/qrs/about")
 		if err != nil {
