@@ -68,10 +68,10 @@ type QSEoWTransport struct {
 	jar http.CookieJar // only ever given the proxy's URL
 
 	mu      sync.Mutex
-	tok     qsjwt.Token       // the token last had from src
-	until   time.Time         // the session is taken to be live until then
-	gen     int               // counts session resets; outcomes of older requests do not renew
-	opening *call[struct{}]   // the request sent alone, while in flight
+	tok     qsjwt.Token     // the token last had from src
+	until   time.Time       // the session is taken to be live until then
+	gen     int             // counts session resets; outcomes of older requests do not renew
+	opening *call[struct{}] // the request sent alone, while in flight
 
 	stats struct{ requests, alone, refusals, resigns atomic.Int64 }
 }
