@@ -26,21 +26,6 @@ func (c *call[T]) run(fn func() (T, error), record func(T, error)) {
 	c.val, c.err = fn()
 }
 
-// wait waits for c or for ctx. again reports that c failed only because the
-// context of the caller that ran it ended while ctx has not: the caller
-// should try again rather than take another caller's cancellation.
-func (c *call[T]) wait(ctx context.Context) (v T, again bool, err error) {
-	select {
-	case <-c.done:
-	case <-ctx.Done():
-		return v, false, ctx.Err()
-	}
-	if c.err != nil && (errors.Is(c.err, context.Canceled) || errors.Is(c.err, context.DeadlineExceeded)) && ctx.Err() == nil {
-		return v, true, nil
-	}
-	return c.val, false, c.err
-}
-
 // waitDetached waits for c, which runs under a context of its own, or for
 // ctx: the caller leaves at its own deadline and c carries on.
 func (c *call[T]) waitDetached(ctx context.Context) (T, error) {
