@@ -21,8 +21,8 @@ type front struct {
 
 	mu       sync.Mutex
 	fault    func(w http.ResponseWriter, r *http.Request, next http.Handler) bool // true: answered
-	paths    map[string]int                                                      // requests seen, by path
-	bearers  []string                                                            // Authorization headers seen
+	paths    map[string]int                                                       // requests seen, by path
+	bearers  []string                                                             // Authorization headers seen
 	requests int
 }
 
