@@ -140,12 +140,14 @@ type qseowRig struct {
 	proxy *qliktest.QSEoW
 	qseow *qsjwt.QSEoW
 	signs *atomic.Int64
+	ahead atomic.Int64 // how far the proxy's clock runs ahead of ours, in ns
 }
 
 func newQSEoWRig(t *testing.T, cfg qliktest.QSEoWConfig, opts ...qsjwt.QSEoWOption) *qseowRig {
 	t.Helper()
 	r := &qseowRig{clock: qliktest.NewClock(fixedNow)}
-	cfg.Now, cfg.Certificate = r.clock.Now, testCert(t)
+	cfg.Now = func() time.Time { return r.clock.Now().Add(time.Duration(r.ahead.Load())) }
+	cfg.Certificate = testCert(t)
 	r.proxy = qliktest.NewQSEoW(cfg)
 	t.Cleanup(r.proxy.Close)
 	r.qseow, r.signs = newQSEoWBuilder(t, append([]qsjwt.QSEoWOption{qsjwt.WithClock(r.clock.Now)}, opts...)...)
