@@ -50,7 +50,7 @@ func space(t testing.TB, c *http.Client, tenant, name string) (int, string) {
 	return resp.StatusCode, s.Name
 }
 
-func TestCloudSessionConcurrentUsersOneLoginEach(t *testing.T) {
+func TestCloudConcurrentUsersOneLoginEach(t *testing.T) {
 	r := newCloudRig(t, qliktest.CloudConfig{PlainHTTP: true}, "", "") // no TLS handshakes for 100 goroutines: a fast test
 	users := []string{"anna", "bob", "carla", "dan"}
 	var wg sync.WaitGroup
@@ -80,7 +80,7 @@ func TestCloudSessionConcurrentUsersOneLoginEach(t *testing.T) {
 	assert.EqualValues(t, len(users), r.signs.Load(), "one signature per login")
 }
 
-func TestCloudSessionLogsInAgainWhenTheSessionIsGone(t *testing.T) {
+func TestCloudLogsInAgainWhenTheSessionIsGone(t *testing.T) {
 	r := newCloudRig(t, qliktest.CloudConfig{}, "", "")
 	s := r.session(t, cloudUser("anna"))
 	c := s.Client()
@@ -124,7 +124,7 @@ func TestCloudSessionLogsInAgainWhenTheSessionIsGone(t *testing.T) {
 	assert.Equal(t, 4, r.tenant.Logins())
 }
 
-func TestCloudSessionRefreshesTheCSRFToken(t *testing.T) {
+func TestCloudRefreshesTheCSRFToken(t *testing.T) {
 	r := newCloudRig(t, qliktest.CloudConfig{}, "", "")
 	s := r.session(t, cloudUser("anna"))
 	c := s.Client()
@@ -170,7 +170,7 @@ func TestCloudSessionRefreshesTheCSRFToken(t *testing.T) {
 	assert.Equal(t, http.StatusCreated, status)
 }
 
-func TestCloudSessionRefusals(t *testing.T) {
+func TestCloudRefusals(t *testing.T) {
 	login := func(t *testing.T, r *cloudRig, u qsjwt.CloudUser) *QlikError {
 		t.Helper()
 		s := r.session(t, u)
@@ -256,7 +256,7 @@ func TestCloudSessionRefusals(t *testing.T) {
 	})
 }
 
-func TestCloudSessionKeepsItselfToTheTenant(t *testing.T) {
+func TestCloudKeepsItselfToTheTenant(t *testing.T) {
 	r := newCloudRig(t, qliktest.CloudConfig{}, "", "")
 	var seen http.Header
 	other := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) { seen = req.Header.Clone() }))
@@ -287,7 +287,7 @@ func TestCloudSessionKeepsItselfToTheTenant(t *testing.T) {
 	assert.Equal(t, r.tenant.URL, s.Tenant())
 }
 
-func TestCloudSessionEngineWebSocket(t *testing.T) {
+func TestCloudEngineWebSocket(t *testing.T) {
 	r := newCloudRig(t, qliktest.CloudConfig{}, "", "")
 	s := r.session(t, cloudUser("anna"))
 	wsURL, header, err := s.EngineWebSocket(context.Background(), "c1b2-app")
@@ -303,7 +303,7 @@ func TestCloudSessionEngineWebSocket(t *testing.T) {
 	assert.ErrorIs(t, err, ErrSession)
 }
 
-func TestNewCloudSessionChecksItsArguments(t *testing.T) {
+func TestNewCloudChecksItsArguments(t *testing.T) {
 	src := qsjwt.TokenSourceFunc(func(context.Context) (qsjwt.Token, error) { return qsjwt.Token{}, nil })
 	for _, tc := range []struct {
 		url  string

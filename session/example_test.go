@@ -3,9 +3,11 @@ package session_test
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"log"
 	"strings"
+	"time"
 
 	"github.com/qsjwt/qsjwt"
 	"github.com/qsjwt/qsjwt/qliktest"
@@ -93,4 +95,45 @@ func ExampleQSEoWTransport() {
 	// Output:
 	// true true true
 	// sessions: 1
+}
+
+// Sessions of one tenant share its login budget; a login the budget (or an
+// earlier refusal) does not allow is not sent, and the error says until when.
+func ExampleWithLoginBudget() {
+	clock := qliktest.NewClock(time.Date(2026, 11, 29, 12, 0, 0, 0, time.UTC)) // time.Now in real use
+	tenant := qliktest.NewCloud(qliktest.CloudConfig{Now: clock.Now})
+	defer tenant.Close()
+	signer, err := qsjwt.SignerFromCrypto(tenant.Key)
+	if err != nil {
+		log.Fatal(err)
+	}
+	cloud, err := qsjwt.NewCloud(qsjwt.WithSigner(signer), qsjwt.WithIssuer(tenant.Issuer), qsjwt.WithKeyID(tenant.KeyID), qsjwt.WithClock(clock.Now))
+	if err != nil {
+		log.Fatal(err)
+	}
+	budget, err := session.NewLoginBudget(1, time.Minute) // session.DefaultLoginsPerMinute for a real tenant
+	if err != nil {
+		log.Fatal(err)
+	}
+	for _, subject := range []string{"anna-42", "bob-7"} {
+		user := qsjwt.CloudUser{Subject: subject, Name: subject, Email: subject + "@example.com", EmailVerified: true}
+		s, err := session.NewCloud(tenant.URL, cloud.TokenSource(user),
+			session.WithLoginBudget(budget), session.WithClock(clock.Now), session.WithBaseTransport(tenant.Client().Transport))
+		if err != nil {
+			log.Fatal(err)
+		}
+		err = s.Login(context.Background())
+		var wait *session.BackoffError
+		switch {
+		case errors.As(err, &wait):
+			fmt.Println(subject, "waits", wait.Until.Sub(clock.Now()), "- budget spent:", errors.Is(err, session.ErrLoginBudget))
+		case err != nil:
+			log.Fatal(err)
+		default:
+			fmt.Println(subject, "logged in")
+		}
+	}
+	// Output:
+	// anna-42 logged in
+	// bob-7 waits 1m0s - budget spent: true
 }
