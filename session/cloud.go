@@ -232,9 +232,16 @@ func (s *Cloud) ensure(ctx context.Context, needCSRF bool) (state, error) {
 // its cancellation, and ends after the login timeout: a shared call must
 // not die with the caller that happened to start it, nor hang for ever.
 func detached[T any](ctx context.Context, s *Cloud, fn func(context.Context) (T, error)) func() (T, error) {
-	return func() (T, error) {
+	return func() (v T, err error) {
 		ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), s.loginTimeout)
 		defer cancel()
+		defer func() {
+			// It runs in a goroutine of its own, where a panic (in a token
+			// source, say) would end the process: make it the callers' error.
+			if p := recover(); p != nil {
+				err = fmt.Errorf("%w: panic while logging in to %s: %v", ErrSession, s.tenant.Host, p)
+			}
+		}()
 		return fn(ctx)
 	}
 }

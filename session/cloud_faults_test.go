@@ -287,3 +287,12 @@ func TestCloudRedirectToAnotherServerCarriesNoSecret(t *testing.T) {
 		assert.Empty(t, req.Header.Get("Authorization"))
 	}
 }
+
+func TestCloudPanickingTokenSourceIsAnError(t *testing.T) {
+	r, f := newCloudFront(t, qliktest.CloudConfig{})
+	s := r.frontSession(t, f, qsjwt.TokenSourceFunc(func(context.Context) (qsjwt.Token, error) { panic("signer bug") }))
+	err := s.Login(context.Background())
+	assert.ErrorIs(t, err, ErrSession)
+	assert.ErrorContains(t, err, "signer bug")
+	assert.Equal(t, 0, f.total())
+}

@@ -156,3 +156,10 @@ func redirectTo(status int, target string) func(http.ResponseWriter, *http.Reque
 func pathIs(p string) func(*http.Request) bool {
 	return func(r *http.Request) bool { return r.URL.Path == p }
 }
+
+// authorizations returns the Authorization headers the front has seen.
+func (f *front) authorizations() []string {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return append([]string(nil), f.bearers...)
+}

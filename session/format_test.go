@@ -34,11 +34,9 @@ func TestFormatHidesLiveSecrets(t *testing.T) {
 	require.Equal(t, http.StatusOK, about(t, tr.Client(), qf.URL+"/jwt"))
 	require.Len(t, tr.Cookies(), 1)
 	secrets = append(secrets, tr.Cookies()[0].Value)
-	qf.mu.Lock()
-	for _, b := range qf.bearers {
+	for _, b := range qf.authorizations() {
 		secrets = append(secrets, strings.TrimPrefix(b, "Bearer "))
 	}
-	qf.mu.Unlock()
 	require.Len(t, secrets, 1+3+1+1, "CSRF token, three Cloud cookies, the proxy cookie, one token")
 	for _, s := range secrets {
 		require.NotEmpty(t, s)

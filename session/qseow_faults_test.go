@@ -129,7 +129,7 @@ func TestQSEoWTransportResignsWhenTheProxyClockIsAhead(t *testing.T) {
 	assert.EqualValues(t, 2, r.signs.Load())
 	assert.EqualValues(t, 1, tr.Stats().Resigns)
 	assert.Equal(t, 2, f.seen("/jwt/qrs/about")-1, "the refused try and the one with the new token")
-	bearers := f.bearers
+	bearers := f.authorizations()
 	require.Len(t, bearers, 3)
 	assert.NotEqual(t, bearers[1], bearers[2])
 }

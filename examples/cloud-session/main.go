@@ -1,5 +1,5 @@
 // Command cloud-session logs a user in to Qlik Cloud with a JWT and works in
-// the session with qsjwt.CloudSession: one POST /login/jwt-session, the
+// the session with session.Cloud: one POST /login/jwt-session, the
 // session cookies kept, GET /api/v1/users/me, and the engine WebSocket URL of
 // an app (with the CSRF token from GET /api/v1/csrf-token).
 //
