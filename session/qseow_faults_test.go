@@ -79,13 +79,36 @@ func TestQSEoWTransportReleasesABurstOnlyOnASessionCookie(t *testing.T) {
 	t.Run("429 to the request sent alone", func(t *testing.T) {
 		r, f, tr := newQSEoWFront(t, qAnna)
 		f.set(once(1, nil, func(w http.ResponseWriter, _ *http.Request, _ http.Handler) {
-			qlikAnswer(w, http.StatusTooManyRequests, "HTTP-429", "1")
+			qlikAnswer(w, http.StatusTooManyRequests, "HTTP-429", "")
 		}))
 		statuses := burst(t, tr.Client(), f.URL+"/jwt", 20)
 		assert.Equal(t, map[int]int{http.StatusOK: 19, http.StatusTooManyRequests: 1}, statuses)
 		assert.Equal(t, 1, r.proxy.SessionsOpened(), "the next request went alone and opened the one session")
 		assert.Equal(t, 20, f.total(), "no request went out without a session and came back 401")
 		assert.Equal(t, 0, r.proxy.SessionLimitRefusals())
+	})
+	t.Run("429 with Retry-After to the request sent alone", func(t *testing.T) {
+		r, f, tr := newQSEoWFront(t, qAnna)
+		f.set(once(1, nil, func(w http.ResponseWriter, _ *http.Request, _ http.Handler) {
+			qlikAnswer(w, http.StatusTooManyRequests, "HTTP-429", "30")
+		}))
+		c := tr.Client()
+		assert.Equal(t, http.StatusTooManyRequests, about(t, c, f.URL+"/jwt"))
+		for range 10 {
+			_, err := c.Get(f.URL + "/jwt/qrs/about")
+			var be *BackoffError
+			require.ErrorAs(t, err, &be, "no session is opened before Retry-After")
+			assert.Equal(t, fixedNow.Add(30*time.Second), be.Until)
+			var qe *QlikError
+			require.ErrorAs(t, err, &qe)
+			assert.Equal(t, 30*time.Second, qe.RetryAfter)
+		}
+		assert.Equal(t, 1, f.total())
+		r.clock.Advance(30 * time.Second)
+		statuses := burst(t, c, f.URL+"/jwt", 20)
+		assert.Equal(t, map[int]int{http.StatusOK: 20}, statuses)
+		assert.Equal(t, 1, r.proxy.SessionsOpened())
+		assert.Equal(t, QSEoWStats{Requests: 21, Alone: 2, Refusals: 1, BackedOff: 10}, tr.Stats())
 	})
 	t.Run("Set-Cookie lost on the answer that opened the session", func(t *testing.T) {
 		r, f, tr := newQSEoWFront(t, qAnna)

@@ -44,7 +44,9 @@ const refreshBefore = time.Minute
 // (a 401, a 403, a 429 or a 5xx) go alone, with the token: concurrent
 // requests wait for it, and only an answer that set the session cookie (or
 // confirmed the one sent) lets them go together; otherwise the next request
-// goes alone again. A request that finds its session gone (401, or 403
+// goes alone again; after a 429 or 503 with Retry-After, no request goes
+// alone before that time: until then such requests get a [*BackoffError]
+// at once. A request that finds its session gone (401, or 403
 // naming the session limit) is sent again once, alone, with the token, when
 // its body can be sent again. So a burst of calls opens one session, also
 // after a timeout or a server restart.
@@ -67,13 +69,15 @@ type QSEoWTransport struct {
 
 	jar http.CookieJar // only ever given the proxy's URL
 
-	mu      sync.Mutex
-	tok     qsjwt.Token     // the token last had from src
-	until   time.Time       // the session is taken to be live until then
-	gen     int             // counts session resets; outcomes of older requests do not renew
-	opening *call[struct{}] // the request sent alone, while in flight
+	mu        sync.Mutex
+	tok       qsjwt.Token     // the token last had from src
+	until     time.Time       // the session is taken to be live until then
+	gen       int             // counts session resets; outcomes of older requests do not renew
+	opening   *call[struct{}] // the request sent alone, while in flight
+	notBefore time.Time       // no request goes alone before then (Retry-After)
+	lastErr   error           // the answer that set notBefore
 
-	stats struct{ requests, alone, refusals, resigns atomic.Int64 }
+	stats struct{ requests, alone, refusals, resigns, backedOff atomic.Int64 }
 }
 
 // QSEoWStats are a [QSEoWTransport]'s counts since it was made.
@@ -84,6 +88,8 @@ type QSEoWStats struct {
 	// Refusals counts answers 401, 403 and 429; Resigns tokens dropped
 	// because the proxy called them expired or not yet valid.
 	Refusals, Resigns int64
+	// BackedOff counts requests answered at once with a *BackoffError.
+	BackedOff int64
 }
 
 // NewQSEoWTransport returns a transport to the virtual proxy at proxyURL
@@ -125,7 +131,8 @@ func (t *QSEoWTransport) Cookies() []*http.Cookie { return t.jar.Cookies(t.proxy
 
 // Stats returns the transport's counts.
 func (t *QSEoWTransport) Stats() QSEoWStats {
-	return QSEoWStats{Requests: t.stats.requests.Load(), Alone: t.stats.alone.Load(), Refusals: t.stats.refusals.Load(), Resigns: t.stats.resigns.Load()}
+	return QSEoWStats{Requests: t.stats.requests.Load(), Alone: t.stats.alone.Load(), Refusals: t.stats.refusals.Load(),
+		Resigns: t.stats.resigns.Load(), BackedOff: t.stats.backedOff.Load()}
 }
 
 // Format prints the proxy's URL, never the token or the cookie, for every
@@ -187,6 +194,9 @@ func (t *QSEoWTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 		if !ok && status < 500 {
 			t.stats.refusals.Add(1)
 		}
+		if alone && (status == http.StatusTooManyRequests || status == http.StatusServiceUnavailable) {
+			t.holdOff(resp)
+		}
 		// Alone, only a session cookie set (or one sent and accepted)
 		// releases the requests waiting.
 		done(gen, ok && (!alone || len(t.jar.Cookies(t.proxy)) > 0 && (len(set) > 0 || len(held) > 0)))
@@ -238,6 +248,11 @@ func (t *QSEoWTransport) turn(ctx context.Context) (alone bool, gen int, done fu
 			g := t.gen
 			t.mu.Unlock()
 			return false, g, t.outcome, nil
+		case t.now().Before(t.notBefore):
+			err := &BackoffError{Until: t.notBefore, Err: t.lastErr}
+			t.mu.Unlock()
+			t.stats.backedOff.Add(1)
+			return false, 0, nil, err
 		default:
 			c := newCall[struct{}]()
 			t.opening = c
@@ -269,6 +284,18 @@ func (t *QSEoWTransport) outcome(gen int, live bool) {
 		t.until = time.Time{}
 		t.gen++
 	}
+}
+
+// holdOff records the Retry-After of resp, an answer 429 or 503 to a
+// request sent alone: no request goes alone (opens a session) before then.
+func (t *QSEoWTransport) holdOff(resp *http.Response) {
+	e := qlikError("", resp, peek(resp))
+	if e.RetryAfter <= 0 {
+		return
+	}
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	t.notBefore, t.lastErr = t.now().Add(e.RetryAfter), e
 }
 
 // token returns a fresh token, from the cache or from src.
