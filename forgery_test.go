@@ -82,12 +82,8 @@ func TestFormatEveryKeyHolder(t *testing.T) {
 	ctok, err := csrc.Token(context.Background())
 	require.NoError(t, err)
 	secrets = append(secrets, tokenSecrets(qtok, ctok)...)
-	session, err := NewCloudSession("https://tenant.example", c.TokenSource(anna))
-	require.NoError(t, err)
-	transport := &QSEoWTransport{Source: q.TokenSource(QSEoWUser{UserDirectory: "D", UserID: "u"})}
 	values := []any{testSigner(t), q, c, *q, *c, newTestCloudVerifier(t), newTestQSEoWVerifier(t),
-		WithPassphrase([]byte("test-only-passphrase")), qtok, ctok, &qtok, []Token{ctok}, qsrc, csrc,
-		session, transport}
+		WithPassphrase([]byte("test-only-passphrase")), qtok, ctok, &qtok, []Token{ctok}, qsrc, csrc} // sessions: session/format_test.go
 	for _, v := range values {
 		for _, verb := range []string{"%v", "%+v", "%#v", "%s", "%q"} {
 			out := fmt.Sprintf(verb, v)

@@ -69,8 +69,8 @@
 // # Sessions, emulators and the CLI
 //
 // Package github.com/qsjwt/qsjwt/session takes a user from a token source to
-// a working Qlik session: CloudSession logs in to Qlik Cloud and keeps the
-// session and its CSRF token; QSEoWTransport sends QSEoW requests with the
+// a working Qlik session: session.Cloud logs in to Qlik Cloud and keeps the
+// session and its CSRF token; session.QSEoWTransport sends QSEoW requests with the
 // token, the xrfkey and the proxy's session cookie. Package
 // github.com/qsjwt/qsjwt/qliktest emulates a Qlik Cloud tenant and a QSEoW
 // virtual proxy on loopback, for tests. The qs-jwt command

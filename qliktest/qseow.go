@@ -159,7 +159,7 @@ func (q *QSEoW) ServerCertificatePEM() []byte { return q.serverCertificatePEM() 
 func (q *QSEoW) Close() { q.srv.Close() }
 
 // Client returns an HTTP client that trusts the server's TLS certificate.
-// Its Transport is a good Base for qsjwt.QSEoWTransport.
+// Its Transport is a good Base for session.WithBaseTransport.
 func (q *QSEoW) Client() *http.Client { return q.srv.Client() }
 
 // CertificatePEM returns the "JWT certificate" in PEM.

@@ -1,5 +1,5 @@
 // Command cloud-session logs a user in to Qlik Cloud with a JWT and works in
-// the session with qsjwt.CloudSession: one POST /login/jwt-session, the
+// the session with session.Cloud: one POST /login/jwt-session, the
 // session cookies kept, GET /api/v1/users/me, and the engine WebSocket URL of
 // an app (with the CSRF token from GET /api/v1/csrf-token).
 //
@@ -33,6 +33,7 @@ import (
 
 	"github.com/qsjwt/qsjwt"
 	"github.com/qsjwt/qsjwt/qliktest"
+	"github.com/qsjwt/qsjwt/session"
 )
 
 func main() {
@@ -81,25 +82,25 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 	user := qsjwt.CloudUser{Subject: *subject, Name: *name, Email: *email, EmailVerified: true}
 	// Keep one session per user for as long as the user works: Qlik Cloud
 	// allows 100 logins per minute per tenant.
-	session, err := qsjwt.NewCloudSession(*tenant, cloud.TokenSource(user), qsjwt.WithBaseTransport(base))
+	sess, err := session.NewCloud(*tenant, cloud.TokenSource(user), session.WithBaseTransport(base))
 	if err != nil {
 		return err
 	}
-	if err := session.Login(ctx); err != nil {
-		return err // a *qsjwt.QlikError with Qlik's code, title and detail
+	if err := sess.Login(ctx); err != nil {
+		return err // a *session.QlikError with Qlik's code, title and detail
 	}
-	fmt.Fprintf(out, "logged in to %s as %s\n", session.Tenant(), *subject)
+	fmt.Fprintf(out, "logged in to %s as %s\n", sess.Tenant(), *subject)
 
-	client := session.Client()
+	client := sess.Client()
 	for range 2 {
-		me, err := getJSON(ctx, client, session.Tenant()+"/api/v1/users/me")
+		me, err := getJSON(ctx, client, sess.Tenant()+"/api/v1/users/me")
 		if err != nil {
 			return err
 		}
 		fmt.Fprintf(out, "GET /api/v1/users/me: %v <%v>, subject %v, id %v\n", me["name"], me["email"], me["subject"], me["id"])
 	}
 
-	wsURL, header, err := session.EngineWebSocket(ctx, *app)
+	wsURL, header, err := sess.EngineWebSocket(ctx, *app)
 	if err != nil {
 		return err
 	}
@@ -113,7 +114,7 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 }
 
 // getJSON calls url in the session and decodes the JSON answer; a Qlik
-// error is returned as a *qsjwt.QlikError.
+// error is returned as a *session.QlikError.
 func getJSON(ctx context.Context, c *http.Client, url string) (map[string]any, error) {
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
 	if err != nil {
@@ -124,7 +125,7 @@ func getJSON(ctx context.Context, c *http.Client, url string) (map[string]any, e
 		return nil, err
 	}
 	defer resp.Body.Close()
-	if err := qsjwt.CheckResponse(resp); err != nil {
+	if err := session.CheckResponse(resp); err != nil {
 		return nil, err
 	}
 	var v map[string]any

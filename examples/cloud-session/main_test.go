@@ -9,8 +9,8 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/qsjwt/qsjwt"
 	"github.com/qsjwt/qsjwt/qliktest"
+	"github.com/qsjwt/qsjwt/session"
 )
 
 func TestRunAgainstTheEmulator(t *testing.T) {
@@ -36,7 +36,7 @@ func TestRunAgainstATenant(t *testing.T) {
 	assert.Equal(t, 1, tenant.Logins("bob-7"))
 
 	err := run(context.Background(), []string{"-tenant", tenant.URL, "-issuer", "other", "-keyid", "k-1"}, &out)
-	var qe *qsjwt.QlikError
+	var qe *session.QlikError
 	require.True(t, errors.As(err, &qe), "%v", err)
 	assert.Equal(t, "INTERNAL-TOKEN-4", qe.Code)
 }

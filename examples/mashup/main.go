@@ -7,7 +7,7 @@
 //     which the page exchanges at POST <tenant>/login/jwt-session (with
 //     credentials: include and the qlik-web-integration-id header).
 //   - POST /login/qseow opens (or reuses) the user's QSEoW proxy session
-//     with qsjwt.QSEoWTransport and sets its session cookie on the browser,
+//     with session.QSEoWTransport and sets its session cookie on the browser,
 //     with the CSRF token the engine WebSocket needs. The cookie must reach
 //     the Qlik server: serve the backend on the same site as Qlik and give
 //     -cookie-domain when the hosts differ.
@@ -50,6 +50,7 @@ import (
 
 	"github.com/qsjwt/qsjwt"
 	"github.com/qsjwt/qsjwt/qliktest"
+	"github.com/qsjwt/qsjwt/session"
 )
 
 func main() {
@@ -89,7 +90,7 @@ type backend struct {
 	cookieDomain string
 
 	mu         sync.Mutex
-	transports map[string]*qsjwt.QSEoWTransport // one per Qlik user: one proxy session each
+	transports map[string]*session.QSEoWTransport // one per Qlik user: one proxy session each
 }
 
 func (b *backend) routes() http.Handler {
@@ -145,7 +146,12 @@ func (b *backend) loginQSEoW(w http.ResponseWriter, r *http.Request) {
 	b.mu.Lock()
 	t := b.transports[key]
 	if t == nil {
-		t = &qsjwt.QSEoWTransport{Source: b.qseow.TokenSource(u.QSEoW), Base: b.base}
+		var err error
+		if t, err = session.NewQSEoWTransport(b.proxy, b.qseow.TokenSource(u.QSEoW), session.WithBaseTransport(b.base)); err != nil {
+			b.mu.Unlock()
+			writeJSON(w, http.StatusInternalServerError, map[string]string{"error": err.Error()})
+			return
+		}
 		b.transports[key] = t
 	}
 	b.mu.Unlock()
@@ -157,7 +163,7 @@ func (b *backend) loginQSEoW(w http.ResponseWriter, r *http.Request) {
 	}
 	resp, err := t.RoundTrip(req)
 	if err == nil {
-		err = qsjwt.CheckResponse(resp)
+		err = session.CheckResponse(resp)
 		resp.Body.Close()
 	}
 	if err != nil {
@@ -166,7 +172,7 @@ func (b *backend) loginQSEoW(w http.ResponseWriter, r *http.Request) {
 	}
 	proxy, _ := url.Parse(b.proxy)
 	secure := proxy.Scheme == "https"
-	for _, c := range t.Cookies(proxy) {
+	for _, c := range t.Cookies() {
 		sameSite := http.SameSiteLaxMode
 		if secure {
 			sameSite = http.SameSiteNoneMode
@@ -224,7 +230,7 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 	origins := []string{site, "http://127.0.0.1:" + port}
 	plain := *listen != "" // a browser does not trust the emulators' test certificates
 
-	b := &backend{cookieDomain: *cookieDomain, transports: map[string]*qsjwt.QSEoWTransport{}}
+	b := &backend{cookieDomain: *cookieDomain, transports: map[string]*session.QSEoWTransport{}}
 	var tenantEmu *qliktest.Cloud
 	var proxyEmu *qliktest.QSEoW
 	var key qsjwt.Signer
@@ -298,7 +304,7 @@ func browse(ctx context.Context, out io.Writer, site string, tenant *qliktest.Cl
 			return err
 		}
 		defer resp.Body.Close()
-		if err := qsjwt.CheckResponse(resp); err != nil {
+		if err := session.CheckResponse(resp); err != nil {
 			return err
 		}
 		if into == nil {

@@ -1,6 +1,6 @@
 // Command qseow-api calls the repository API of client-managed Qlik Sense
 // (QSEoW), GET /<prefix>/qrs/about, as one user through a virtual proxy with
-// JWT authentication, using qsjwt.QSEoWTransport: a cached Bearer token, a
+// JWT authentication, using session.QSEoWTransport: a cached Bearer token, a
 // fresh xrfkey per request, and one proxy session reused for every call.
 //
 // With no flags it starts an emulated virtual proxy (qliktest) in process
@@ -33,6 +33,7 @@ import (
 
 	"github.com/qsjwt/qsjwt"
 	"github.com/qsjwt/qsjwt/qliktest"
+	"github.com/qsjwt/qsjwt/session"
 )
 
 func main() {
@@ -88,9 +89,12 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 		return err
 	}
 	user := qsjwt.QSEoWUser{UserDirectory: *userDir, UserID: *userID}
-	client := &http.Client{Transport: &qsjwt.QSEoWTransport{Source: q.TokenSource(user), Base: base}}
-
 	proxy := strings.TrimSuffix(*server, "/") + "/" + strings.Trim(*prefix, "/")
+	transport, err := session.NewQSEoWTransport(proxy, q.TokenSource(user), session.WithBaseTransport(base))
+	if err != nil {
+		return err
+	}
+	client := transport.Client()
 	for i := 1; i <= *calls; i++ {
 		about, err := get(ctx, client, proxy+"/qrs/about")
 		if err != nil {
@@ -109,7 +113,7 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 }
 
 // get calls url and decodes the JSON answer; a Qlik error is returned as a
-// *qsjwt.QlikError.
+// *session.QlikError.
 func get(ctx context.Context, c *http.Client, url string) (map[string]any, error) {
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
 	if err != nil {
@@ -120,7 +124,7 @@ func get(ctx context.Context, c *http.Client, url string) (map[string]any, error
 		return nil, err
 	}
 	defer resp.Body.Close()
-	if err := qsjwt.CheckResponse(resp); err != nil {
+	if err := session.CheckResponse(resp); err != nil {
 		return nil, err
 	}
 	var v map[string]any

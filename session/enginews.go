@@ -1,4 +1,4 @@
-package qsjwt
+package session
 
 import (
 	"context"
@@ -23,7 +23,7 @@ import (
 // wss://<tenant>/app/<appId>?qlik-csrf-token=<token> with the session
 // cookies. It logs in and fetches the CSRF token first when needed. The
 // caller owns the returned header.
-func (s *CloudSession) EngineWebSocket(ctx context.Context, appID string) (wsURL string, header http.Header, err error) {
+func (s *Cloud) EngineWebSocket(ctx context.Context, appID string) (wsURL string, header http.Header, err error) {
 	if appID == "" {
 		return "", nil, fmt.Errorf("%w: the app ID is empty", ErrSession)
 	}
@@ -36,23 +36,17 @@ func (s *CloudSession) EngineWebSocket(ctx context.Context, appID string) (wsURL
 }
 
 // EngineWebSocket returns the URL and headers that open the engine
-// WebSocket of the app appID through the virtual proxy at proxyURL (the
-// server and prefix, e.g. "https://qlik.example.com/jwt"):
+// WebSocket of the app appID through the transport's virtual proxy:
 // wss://<host>/<prefix>/app/<appId>?qlik-csrf-token=<token>, with the
 // session cookie and an Origin of the server itself. It first calls
-// GET <proxyURL>/qps/csrftoken through t, which opens the proxy session if
+// GET <proxy>/qps/csrftoken through t, which opens the proxy session if
 // there is none and returns its CSRF token; a refusal is a [*QlikError]. The
 // caller owns the returned header.
-func (t *QSEoWTransport) EngineWebSocket(ctx context.Context, proxyURL, appID string) (wsURL string, header http.Header, err error) {
+func (t *QSEoWTransport) EngineWebSocket(ctx context.Context, appID string) (wsURL string, header http.Header, err error) {
 	if appID == "" {
 		return "", nil, fmt.Errorf("%w: the app ID is empty", ErrSession)
 	}
-	u, err := url.Parse(strings.TrimSuffix(proxyURL, "/"))
-	if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
-		return "", nil, fmt.Errorf("%w: proxy URL %q: give the server and the virtual proxy's prefix, such as https://qlik.example.com/jwt", ErrSession, proxyURL)
-	}
-	u.RawQuery, u.Fragment = "", ""
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u.JoinPath("qps", "csrftoken").String(), nil)
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, t.proxy.JoinPath("qps", "csrftoken").String(), nil)
 	if err != nil {
 		return "", nil, err
 	}
@@ -69,7 +63,7 @@ func (t *QSEoWTransport) EngineWebSocket(ctx context.Context, proxyURL, appID st
 		return "", nil, &QlikError{Op: "csrf-token", Method: req.Method, URL: req.URL.String(), StatusCode: resp.StatusCode,
 			Detail: "the answer had no qlik-csrf-token header"}
 	}
-	wsURL, header = engineWebSocket(u, appID, csrf, t.Cookies(u), true)
+	wsURL, header = engineWebSocket(t.proxy, appID, csrf, t.Cookies(), true)
 	return wsURL, header, nil
 }
 

@@ -1,4 +1,4 @@
-package qsjwt
+package session
 
 import (
 	"bytes"
@@ -7,11 +7,13 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"strconv"
 	"strings"
+	"time"
 )
 
 // ErrQlik is what a [*QlikError] unwraps to: Qlik answered with an error.
-var ErrQlik = errors.New("qsjwt: Qlik refused the request")
+var ErrQlik = errors.New("session: Qlik refused the request")
 
 // QlikError is an error answer from Qlik: its HTTP status and the first entry
 // of the body Qlik sends with it,
@@ -33,11 +35,14 @@ type QlikError struct {
 	// is empty when the body was not Qlik-shaped, and Detail then holds the
 	// start of the body.
 	Code, Title, Detail string
+	// RetryAfter is how long Qlik asked the client to wait (the header
+	// Retry-After, in seconds or as a date), 0 when it did not say.
+	RetryAfter time.Duration
 }
 
 func (e *QlikError) Error() string {
 	var b strings.Builder
-	b.WriteString("qsjwt: Qlik ")
+	b.WriteString("session: Qlik ")
 	if e.Op != "" {
 		b.WriteString(e.Op + " ")
 	}
@@ -46,6 +51,9 @@ func (e *QlikError) Error() string {
 		if s != "" {
 			b.WriteString(" " + s)
 		}
+	}
+	if e.RetryAfter > 0 {
+		fmt.Fprintf(&b, " (retry after %s)", e.RetryAfter)
 	}
 	return b.String()
 }
@@ -85,7 +93,7 @@ func readQlikError(op string, resp *http.Response) *QlikError {
 }
 
 func qlikError(op string, resp *http.Response, body []byte) *QlikError {
-	e := &QlikError{Op: op, StatusCode: resp.StatusCode}
+	e := &QlikError{Op: op, StatusCode: resp.StatusCode, RetryAfter: retryAfter(resp)}
 	if r := resp.Request; r != nil && r.URL != nil {
 		u := *r.URL
 		u.RawQuery, u.User = "", nil
@@ -117,3 +125,27 @@ func qlikError(op string, resp *http.Response, body []byte) *QlikError {
 // qlikCode returns the code of the first error in a Qlik error body,
 // leaving the body readable.
 func qlikCode(resp *http.Response) string { return qlikError("", resp, peek(resp)).Code }
+
+// retryAfter reads resp's Retry-After header: delay seconds, or an HTTP date
+// taken relative to the response's Date header (else to time.Now).
+func retryAfter(resp *http.Response) time.Duration {
+	v := strings.TrimSpace(resp.Header.Get("Retry-After"))
+	if v == "" {
+		return 0
+	}
+	if n, err := strconv.ParseInt(v, 10, 64); err == nil {
+		if n <= 0 {
+			return 0
+		}
+		return time.Duration(min(n, int64(24*time.Hour/time.Second))) * time.Second
+	}
+	at, err := http.ParseTime(v)
+	if err != nil {
+		return 0
+	}
+	now := time.Now()
+	if d, err := http.ParseTime(resp.Header.Get("Date")); err == nil {
+		now = d
+	}
+	return min(max(at.Sub(now), 0), 24*time.Hour)
+}

@@ -1,4 +1,4 @@
-package qsjwt
+package session
 
 import (
 	"context"
@@ -16,6 +16,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/qsjwt/qsjwt"
 	"github.com/qsjwt/qsjwt/qliktest"
 )
 
@@ -49,8 +50,8 @@ func space(t testing.TB, c *http.Client, tenant, name string) (int, string) {
 	return resp.StatusCode, s.Name
 }
 
-func TestCloudSessionConcurrentUsersOneLoginEach(t *testing.T) {
-	r := newCloudRig(t, qliktest.CloudConfig{PlainHTTP: true}) // no TLS handshakes for 100 goroutines: a fast test
+func TestCloudConcurrentUsersOneLoginEach(t *testing.T) {
+	r := newCloudRig(t, qliktest.CloudConfig{PlainHTTP: true}, "", "") // no TLS handshakes for 100 goroutines: a fast test
 	users := []string{"anna", "bob", "carla", "dan"}
 	var wg sync.WaitGroup
 	for _, name := range users {
@@ -79,8 +80,8 @@ func TestCloudSessionConcurrentUsersOneLoginEach(t *testing.T) {
 	assert.EqualValues(t, len(users), r.signs.Load(), "one signature per login")
 }
 
-func TestCloudSessionLogsInAgainWhenTheSessionIsGone(t *testing.T) {
-	r := newCloudRig(t, qliktest.CloudConfig{})
+func TestCloudLogsInAgainWhenTheSessionIsGone(t *testing.T) {
+	r := newCloudRig(t, qliktest.CloudConfig{}, "", "")
 	s := r.session(t, cloudUser("anna"))
 	c := s.Client()
 	assert.Equal(t, "sub-anna", me(t, c, r.tenant.URL))
@@ -123,8 +124,8 @@ func TestCloudSessionLogsInAgainWhenTheSessionIsGone(t *testing.T) {
 	assert.Equal(t, 4, r.tenant.Logins())
 }
 
-func TestCloudSessionRefreshesTheCSRFToken(t *testing.T) {
-	r := newCloudRig(t, qliktest.CloudConfig{})
+func TestCloudRefreshesTheCSRFToken(t *testing.T) {
+	r := newCloudRig(t, qliktest.CloudConfig{}, "", "")
 	s := r.session(t, cloudUser("anna"))
 	c := s.Client()
 	status, _ := space(t, c, r.tenant.URL, "one")
@@ -169,8 +170,8 @@ func TestCloudSessionRefreshesTheCSRFToken(t *testing.T) {
 	assert.Equal(t, http.StatusCreated, status)
 }
 
-func TestCloudSessionRefusals(t *testing.T) {
-	login := func(t *testing.T, r *cloudRig, u CloudUser) *QlikError {
+func TestCloudRefusals(t *testing.T) {
+	login := func(t *testing.T, r *cloudRig, u qsjwt.CloudUser) *QlikError {
 		t.Helper()
 		s := r.session(t, u)
 		err := s.Login(context.Background())
@@ -189,21 +190,22 @@ func TestCloudSessionRefusals(t *testing.T) {
 		return qe
 	}
 	for _, tc := range []struct {
-		name   string
-		opts   []CloudOption
-		cfg    qliktest.CloudConfig
-		shift  time.Duration // the builder's clock against the tenant's
-		status int
-		code   string
+		name          string
+		issuer, keyID string
+		opts          []qsjwt.CloudOption
+		cfg           qliktest.CloudConfig
+		shift         time.Duration // the builder's clock against the tenant's
+		status        int
+		code          string
 	}{
-		{"wrong key ID", []CloudOption{signAs{keyID: "other"}}, qliktest.CloudConfig{}, 0, 401, "INTERNAL-TOKEN-2"},
-		{"wrong issuer", []CloudOption{signAs{issuer: "other"}}, qliktest.CloudConfig{}, 0, 401, "INTERNAL-TOKEN-4"},
-		{"our clock an hour behind", nil, qliktest.CloudConfig{}, -time.Hour, 401, "INTERNAL-TOKEN-3"},
-		{"our clock ten seconds ahead, tolerance 5 s, skew 5 s", nil, qliktest.CloudConfig{}, 11 * time.Second, 401, "INTERNAL-TOKEN-3"},
-		{"our clock ten seconds ahead, skew 10 s", []CloudOption{WithNotBeforeSkew(10 * time.Second)}, qliktest.CloudConfig{}, 10 * time.Second, 200, ""},
+		{"wrong key ID", "", "other", nil, qliktest.CloudConfig{}, 0, 401, "INTERNAL-TOKEN-2"},
+		{"wrong issuer", "other", "", nil, qliktest.CloudConfig{}, 0, 401, "INTERNAL-TOKEN-4"},
+		{"our clock an hour behind", "", "", nil, qliktest.CloudConfig{}, -time.Hour, 401, "INTERNAL-TOKEN-3"},
+		{"our clock ten seconds ahead, tolerance 5 s, skew 5 s", "", "", nil, qliktest.CloudConfig{}, 11 * time.Second, 401, "INTERNAL-TOKEN-3"},
+		{"our clock ten seconds ahead, skew 10 s", "", "", []qsjwt.CloudOption{qsjwt.WithNotBeforeSkew(10 * time.Second)}, qliktest.CloudConfig{}, 10 * time.Second, 200, ""},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			r := newCloudRig(t, tc.cfg, append(tc.opts, WithClock(func() time.Time { return fixedNow.Add(tc.shift) }))...)
+			r := newCloudRig(t, tc.cfg, tc.issuer, tc.keyID, append(tc.opts, qsjwt.WithClock(func() time.Time { return fixedNow.Add(tc.shift) }))...)
 			if tc.status == 200 {
 				require.NoError(t, r.session(t, cloudUser("anna")).Login(context.Background()))
 				return
@@ -217,19 +219,20 @@ func TestCloudSessionRefusals(t *testing.T) {
 	}
 
 	t.Run("rate limit", func(t *testing.T) {
-		r := newCloudRig(t, qliktest.CloudConfig{LoginsPerMinute: 2})
+		r := newCloudRig(t, qliktest.CloudConfig{LoginsPerMinute: 2}, "", "")
 		for _, u := range []string{"a", "b"} {
 			require.NoError(t, r.session(t, cloudUser(u)).Login(context.Background()))
 		}
 		qe := login(t, r, cloudUser("c"))
 		assert.Equal(t, http.StatusTooManyRequests, qe.StatusCode)
 		assert.Equal(t, "LOGIN-RATE-1", qe.Code)
+		assert.Equal(t, time.Minute, qe.RetryAfter, "the tenant's Retry-After: 60")
 	})
 
 	t.Run("no token", func(t *testing.T) {
-		r := newCloudRig(t, qliktest.CloudConfig{})
+		r := newCloudRig(t, qliktest.CloudConfig{}, "", "")
 		boom := errors.New("signing service down")
-		s, err := NewCloudSession(r.tenant.URL, TokenSourceFunc(func(context.Context) (Token, error) { return Token{}, boom }),
+		s, err := NewCloud(r.tenant.URL, qsjwt.TokenSourceFunc(func(context.Context) (qsjwt.Token, error) { return qsjwt.Token{}, boom }),
 			WithBaseTransport(r.tenant.Client().Transport))
 		require.NoError(t, err)
 		err = s.Login(context.Background())
@@ -238,19 +241,23 @@ func TestCloudSessionRefusals(t *testing.T) {
 		assert.Equal(t, 0, r.tenant.LoginAttempts())
 	})
 
-	t.Run("a refused login is tried again on the next call", func(t *testing.T) {
-		r := newCloudRig(t, qliktest.CloudConfig{}, signAs{keyID: "other"})
-		s := r.session(t, cloudUser("anna"))
+	t.Run("a refused login is tried again after its back-off", func(t *testing.T) {
+		r := newCloudRig(t, qliktest.CloudConfig{}, "", "other")
+		s, err := NewCloud(r.tenant.URL, r.cloud.TokenSource(cloudUser("anna")), WithBaseTransport(r.tenant.Client().Transport), WithClock(r.clock.Now))
+		require.NoError(t, err)
 		for range 3 {
 			assert.Error(t, s.Login(context.Background()))
 		}
-		assert.Equal(t, 3, r.tenant.LoginAttempts())
+		assert.Equal(t, 1, r.tenant.LoginAttempts(), "one refusal, then back-off")
+		r.clock.Advance(refusedCap)
+		assert.Error(t, s.Login(context.Background()))
+		assert.Equal(t, 2, r.tenant.LoginAttempts())
 		assert.Equal(t, 0, r.tenant.Logins())
 	})
 }
 
-func TestCloudSessionKeepsItselfToTheTenant(t *testing.T) {
-	r := newCloudRig(t, qliktest.CloudConfig{})
+func TestCloudKeepsItselfToTheTenant(t *testing.T) {
+	r := newCloudRig(t, qliktest.CloudConfig{}, "", "")
 	var seen http.Header
 	other := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) { seen = req.Header.Clone() }))
 	defer other.Close()
@@ -280,8 +287,8 @@ func TestCloudSessionKeepsItselfToTheTenant(t *testing.T) {
 	assert.Equal(t, r.tenant.URL, s.Tenant())
 }
 
-func TestCloudSessionEngineWebSocket(t *testing.T) {
-	r := newCloudRig(t, qliktest.CloudConfig{})
+func TestCloudEngineWebSocket(t *testing.T) {
+	r := newCloudRig(t, qliktest.CloudConfig{}, "", "")
 	s := r.session(t, cloudUser("anna"))
 	wsURL, header, err := s.EngineWebSocket(context.Background(), "c1b2-app")
 	require.NoError(t, err)
@@ -296,11 +303,11 @@ func TestCloudSessionEngineWebSocket(t *testing.T) {
 	assert.ErrorIs(t, err, ErrSession)
 }
 
-func TestNewCloudSessionChecksItsArguments(t *testing.T) {
-	src := TokenSourceFunc(func(context.Context) (Token, error) { return Token{}, nil })
+func TestNewCloudChecksItsArguments(t *testing.T) {
+	src := qsjwt.TokenSourceFunc(func(context.Context) (qsjwt.Token, error) { return qsjwt.Token{}, nil })
 	for _, tc := range []struct {
 		url  string
-		src  TokenSource
+		src  qsjwt.TokenSource
 		want string
 	}{
 		{"example.eu.qlikcloud.com", src, "base URL"},
@@ -310,11 +317,11 @@ func TestNewCloudSessionChecksItsArguments(t *testing.T) {
 		{"https://example.eu.qlikcloud.com", nil, "token source is nil"},
 		{"https://exa mple.com", src, "tenant URL"},
 	} {
-		_, err := NewCloudSession(tc.url, tc.src)
+		_, err := NewCloud(tc.url, tc.src)
 		assert.ErrorIs(t, err, ErrSession, tc.url)
 		assert.ErrorContains(t, err, tc.want, tc.url)
 	}
-	s, err := NewCloudSession("https://example.eu.qlikcloud.com/", src)
+	s, err := NewCloud("https://example.eu.qlikcloud.com/", src)
 	require.NoError(t, err)
 	assert.Equal(t, "https://example.eu.qlikcloud.com", s.Tenant())
 }
@@ -330,7 +337,7 @@ func TestCheckResponse(t *testing.T) {
 	var qe *QlikError
 	require.ErrorAs(t, err, &qe)
 	assert.Equal(t, QlikError{Method: "DELETE", URL: "https://t.example.com/api/v1/items/1", StatusCode: 404, Code: "ITEMS-4", Title: "Not found", Detail: "no item 1"}, *qe)
-	assert.Equal(t, "qsjwt: Qlik DELETE https://t.example.com/api/v1/items/1: 404 ITEMS-4 Not found no item 1", err.Error())
+	assert.Equal(t, "session: Qlik DELETE https://t.example.com/api/v1/items/1: 404 ITEMS-4 Not found no item 1", err.Error())
 	body, _ := io.ReadAll(resp.Body)
 	assert.Contains(t, string(body), "ITEMS-4", "the body can still be read")
 

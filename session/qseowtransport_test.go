@@ -1,4 +1,4 @@
-package qsjwt
+package session
 
 import (
 	"context"
@@ -14,10 +14,11 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/qsjwt/qsjwt"
 	"github.com/qsjwt/qsjwt/qliktest"
 )
 
-var qAnna = QSEoWUser{UserDirectory: "DIR", UserID: "anna"}
+var qAnna = qsjwt.QSEoWUser{UserDirectory: "DIR", UserID: "anna"}
 
 // about calls GET <proxy>/qrs/about and returns the status.
 func about(t testing.TB, c *http.Client, proxy string) int {
@@ -32,7 +33,7 @@ func about(t testing.TB, c *http.Client, proxy string) int {
 
 func TestQSEoWTransportOneSessionOneSignature(t *testing.T) {
 	r := newQSEoWRig(t, qliktest.QSEoWConfig{PlainHTTP: true}) // no TLS handshakes for 50 goroutines: a fast test
-	c := &http.Client{Transport: r.transport(qAnna)}
+	c := &http.Client{Transport: r.transport(t, qAnna)}
 	var wg sync.WaitGroup
 	for range 50 {
 		wg.Go(func() {
@@ -55,10 +56,10 @@ func TestQSEoWTransportAddsTokenAndXrfkey(t *testing.T) {
 		mu.Unlock()
 	}))
 	defer srv.Close()
-	signer, _ := sessCountingSigner(t)
-	q, err := NewQSEoW(signer, WithClock(fixedClock))
+	q, _ := newQSEoWBuilder(t, qsjwt.WithClock(func() time.Time { return fixedNow }))
+	tr, err := NewQSEoWTransport(srv.URL+"/jwt", q.TokenSource(qAnna)) // no WithBaseTransport: http.DefaultTransport
 	require.NoError(t, err)
-	c := &http.Client{Transport: &QSEoWTransport{Source: q.TokenSource(qAnna)}} // nil Base: http.DefaultTransport
+	c := tr.Client()
 
 	for _, path := range []string{"/jwt/qrs/about", "/jwt/qrs/app?filter=name%20eq%20'x'", "/jwt/qrs/app?xrfkey=mine0000mine0000&a=1"} {
 		req, err := http.NewRequest(http.MethodGet, srv.URL+path, nil)
@@ -89,15 +90,14 @@ func TestQSEoWTransportAddsTokenAndXrfkey(t *testing.T) {
 
 func TestQSEoWTransportRefreshesTokenAndSurvivesTimeout(t *testing.T) {
 	r := newQSEoWRig(t, qliktest.QSEoWConfig{})
-	c := &http.Client{Transport: r.transport(qAnna)}
+	c := &http.Client{Transport: r.transport(t, qAnna)}
 	for _, step := range []time.Duration{0, 29 * time.Minute, 29 * time.Minute} {
 		r.clock.Advance(step)
 		assert.Equal(t, http.StatusOK, about(t, c, r.proxy.ProxyURL))
 	}
-	assert.EqualValues(t, 1, r.signs.Load(), "at 58 minutes the token is still fresh")
-	r.clock.Advance(time.Minute)
+	r.clock.Advance(2 * time.Minute)
 	assert.Equal(t, http.StatusOK, about(t, c, r.proxy.ProxyURL))
-	assert.EqualValues(t, 2, r.signs.Load(), "at 59 minutes, DefaultRefreshBefore before expiry, a new token")
+	assert.EqualValues(t, 1, r.signs.Load(), "at 60 minutes the session lives on with its cookie: no token needed")
 	assert.Equal(t, 1, r.proxy.SessionsOpened(), "the session lives on: each call renews it")
 
 	// Idle past the proxy's timeout: the session is gone. A burst of calls
@@ -109,13 +109,14 @@ func TestQSEoWTransportRefreshesTokenAndSurvivesTimeout(t *testing.T) {
 	}
 	wg.Wait()
 	assert.Equal(t, 2, r.proxy.SessionsOpened(), "20 concurrent calls after a timeout open one session")
+	assert.EqualValues(t, 2, r.signs.Load(), "with a new token: the first had expired")
 	assert.Equal(t, 1, r.proxy.ActiveSessions(`DIR\anna`))
 }
 
 func TestQSEoWTransportUnderTheSessionLimit(t *testing.T) {
 	r := newQSEoWRig(t, qliktest.QSEoWConfig{})
 	// One transport, many calls: one session.
-	first := &http.Client{Transport: r.transport(qAnna)}
+	first := &http.Client{Transport: r.transport(t, qAnna)}
 	for range 20 {
 		require.Equal(t, http.StatusOK, about(t, first, r.proxy.ProxyURL))
 	}
@@ -124,8 +125,7 @@ func TestQSEoWTransportUnderTheSessionLimit(t *testing.T) {
 	// Each new transport is a new session (a new browser, say); the sixth is
 	// refused, and the first keeps working with its cookie.
 	for i := 2; i <= 6; i++ {
-		c := &http.Client{Transport: r.transport(qAnna)}
-		resp, err := c.Get(r.proxy.ProxyURL + "/qrs/about")
+		resp, err := r.transport(t, qAnna).Client().Get(r.proxy.ProxyURL + "/qrs/about")
 		require.NoError(t, err)
 		err = CheckResponse(resp)
 		resp.Body.Close()
@@ -145,8 +145,8 @@ func TestQSEoWTransportUnderTheSessionLimit(t *testing.T) {
 
 func TestQSEoWTransportRefusals(t *testing.T) {
 	t.Run("wrong audience", func(t *testing.T) {
-		r := newQSEoWRig(t, qliktest.QSEoWConfig{Audience: "qlik-sense"}, WithAudience("other"))
-		resp, err := (&http.Client{Transport: r.transport(qAnna)}).Get(r.proxy.ProxyURL + "/qrs/about")
+		r := newQSEoWRig(t, qliktest.QSEoWConfig{Audience: "qlik-sense"}, qsjwt.WithAudience("other"))
+		resp, err := (&http.Client{Transport: r.transport(t, qAnna)}).Get(r.proxy.ProxyURL + "/qrs/about")
 		require.NoError(t, err)
 		defer resp.Body.Close()
 		var qe *QlikError
@@ -155,19 +155,20 @@ func TestQSEoWTransportRefusals(t *testing.T) {
 	})
 	t.Run("claim names differ", func(t *testing.T) {
 		r := newQSEoWRig(t, qliktest.QSEoWConfig{UserIDClaim: "user", UserDirectoryClaim: "directory"})
-		assert.Equal(t, http.StatusUnauthorized, about(t, &http.Client{Transport: r.transport(qAnna)}, r.proxy.ProxyURL))
+		assert.Equal(t, http.StatusUnauthorized, about(t, &http.Client{Transport: r.transport(t, qAnna)}, r.proxy.ProxyURL))
 		r2 := newQSEoWRig(t, qliktest.QSEoWConfig{UserIDClaim: "user", UserDirectoryClaim: "directory"},
-			WithUserIDClaim("user"), WithUserDirectoryClaim("directory"), WithAlgorithm(RS512))
-		assert.Equal(t, http.StatusOK, about(t, &http.Client{Transport: r2.transport(qAnna)}, r2.proxy.ProxyURL))
+			qsjwt.WithUserIDClaim("user"), qsjwt.WithUserDirectoryClaim("directory"), qsjwt.WithAlgorithm(qsjwt.RS512))
+		assert.Equal(t, http.StatusOK, about(t, &http.Client{Transport: r2.transport(t, qAnna)}, r2.proxy.ProxyURL))
 	})
 	t.Run("no source", func(t *testing.T) {
-		_, err := (&http.Client{Transport: &QSEoWTransport{}}).Get("http://127.0.0.1:1/")
-		assert.ErrorIs(t, err, ErrNoSource)
+		_, err := NewQSEoWTransport("http://127.0.0.1:1/jwt", nil)
+		assert.ErrorIs(t, err, ErrSession)
+		assert.ErrorContains(t, err, "token source is nil")
 	})
 	t.Run("refused claims", func(t *testing.T) {
 		r := newQSEoWRig(t, qliktest.QSEoWConfig{})
-		_, err := (&http.Client{Transport: r.transport(QSEoWUser{UserDirectory: "DIR"})}).Get(r.proxy.ProxyURL + "/qrs/about")
-		var ce *ClaimError
+		_, err := (&http.Client{Transport: r.transport(t, qsjwt.QSEoWUser{UserDirectory: "DIR"})}).Get(r.proxy.ProxyURL + "/qrs/about")
+		var ce *qsjwt.ClaimError
 		assert.ErrorAs(t, err, &ce)
 		assert.ErrorIs(t, err, ErrSession)
 		assert.Equal(t, 0, r.proxy.SessionsOpened())
@@ -185,7 +186,8 @@ func TestQSEoWTransportRefusals(t *testing.T) {
 			}
 			return &http.Response{StatusCode: 200, Body: http.NoBody, Request: req}, nil
 		})
-		tr := &QSEoWTransport{Source: TokenSourceFunc(func(context.Context) (Token, error) { return Token{Raw: "t"}, nil }), Base: slow}
+		tr, err := NewQSEoWTransport("https://qlik.example.com/jwt", qsjwt.TokenSourceFunc(func(context.Context) (qsjwt.Token, error) { return qsjwt.Token{Raw: "t"}, nil }), WithBaseTransport(slow))
+		require.NoError(t, err)
 		go func() {
 			req, _ := http.NewRequest(http.MethodGet, "https://qlik.example.com/jwt/qrs/about", nil)
 			resp, err := tr.RoundTrip(req)
@@ -197,7 +199,7 @@ func TestQSEoWTransportRefusals(t *testing.T) {
 		ctx, cancel := context.WithCancel(context.Background())
 		cancel()
 		req, _ := http.NewRequestWithContext(ctx, http.MethodGet, "https://qlik.example.com/jwt/qrs/about", nil)
-		_, err := tr.RoundTrip(req)
+		_, err = tr.RoundTrip(req)
 		assert.True(t, errors.Is(err, context.Canceled), "a request waiting for the session opener stops when its context ends: %v", err)
 		close(release)
 	})
@@ -211,8 +213,8 @@ func qlikErrorOf(status int, code string) QlikError { return QlikError{StatusCod
 
 func TestQSEoWTransportEngineWebSocket(t *testing.T) {
 	r := newQSEoWRig(t, qliktest.QSEoWConfig{})
-	tr := r.transport(qAnna)
-	wsURL, header, err := tr.EngineWebSocket(context.Background(), r.proxy.ProxyURL+"/", "app-1")
+	tr := r.transport(t, qAnna)
+	wsURL, header, err := tr.EngineWebSocket(context.Background(), "app-1")
 	require.NoError(t, err)
 	u, err := url.Parse(wsURL)
 	require.NoError(t, err)
@@ -227,12 +229,15 @@ func TestQSEoWTransportEngineWebSocket(t *testing.T) {
 	// The session is the one the REST calls use.
 	assert.Equal(t, http.StatusOK, about(t, &http.Client{Transport: tr}, r.proxy.ProxyURL))
 	assert.Equal(t, 1, r.proxy.SessionsOpened())
-	pu, _ := url.Parse(r.proxy.ProxyURL)
-	assert.Len(t, tr.Cookies(pu), 1)
+	assert.Len(t, tr.Cookies(), 1)
 
-	_, _, err = tr.EngineWebSocket(context.Background(), "qlik.example.com/jwt", "app-1")
+	_, _, err = tr.EngineWebSocket(context.Background(), "")
 	assert.ErrorIs(t, err, ErrSession)
-	_, _, err = tr.EngineWebSocket(context.Background(), r.proxy.URL+"/elsewhere", "app-1")
+	_, err = NewQSEoWTransport("qlik.example.com/jwt", r.source(qAnna))
+	assert.ErrorIs(t, err, ErrSession)
+	elsewhere, err := NewQSEoWTransport(r.proxy.URL+"/elsewhere", r.source(qAnna), WithBaseTransport(r.proxy.Client().Transport))
+	require.NoError(t, err)
+	_, _, err = elsewhere.EngineWebSocket(context.Background(), "app-1")
 	var qe *QlikError
 	require.ErrorAs(t, err, &qe, "a proxy that does not answer is a Qlik error")
 	assert.Equal(t, "csrf-token", qe.Op)
