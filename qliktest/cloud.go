@@ -62,6 +62,9 @@ type CloudConfig struct {
 	Now func() time.Time
 	// PlainHTTP serves http:// instead of https://.
 	PlainHTTP bool
+	// APIKey turns the admin API on (see admin_cloud.go); logins then use
+	// only the identity providers created through it.
+	APIKey string
 }
 
 // Cloud is an emulated Qlik Cloud tenant with one JWT identity provider,
@@ -98,6 +101,7 @@ type Cloud struct {
 	server
 	cfg    CloudConfig
 	secret []byte
+	admin  *cloudAdmin // nil unless CloudConfig.APIKey
 
 	mu          sync.Mutex
 	sessions    map[string]*cloudSession // by eas.sid
@@ -162,6 +166,9 @@ func NewCloud(cfg CloudConfig) *Cloud {
 		panic(err)
 	}
 	c.Certificate, c.Key = c.cert, c.key
+	if cfg.APIKey != "" {
+		c.admin = &cloudAdmin{apiKey: cfg.APIKey}
+	}
 	c.start(http.HandlerFunc(c.serveHTTP), cfg.PlainHTTP)
 	c.URL = c.srv.URL
 	return c
@@ -274,6 +281,8 @@ func (c *Cloud) serveHTTP(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		c.login(w, r)
+	case c.admin != nil && c.admin.serves(path):
+		c.serveAdmin(w, r)
 	case strings.HasPrefix(path, "/api/"):
 		c.api(w, r)
 	case strings.HasPrefix(path, "/app/") && len(path) > len("/app/"):
@@ -378,7 +387,11 @@ func (c *Cloud) login(w http.ResponseWriter, r *http.Request) {
 
 // check applies the identity provider's rules to a token.
 func (c *Cloud) check(raw string, now time.Time) (u *cloudUser, jti string, exp time.Time, p *problem) {
-	t, p := verify(raw, c.pub, "RS256")
+	idp, p := c.identityProvider(raw)
+	if p != nil {
+		return nil, "", exp, p
+	}
+	t, p := verify(raw, idp.pub, "RS256")
 	if p != nil {
 		return nil, "", exp, p
 	}
@@ -386,14 +399,14 @@ func (c *Cloud) check(raw string, now time.Time) (u *cloudUser, jti string, exp 
 	switch {
 	case !ok:
 		return nil, "", exp, refuse(kindSignature, "the header has no kid; give the identity provider's Key ID")
-	case kid != c.cfg.KeyID:
+	case kid != idp.keyID:
 		return nil, "", exp, refuse(kindSignature, "kid %q is not the identity provider's Key ID", kid)
 	}
 	iss, p := t.requireString("iss")
 	if p != nil {
 		return nil, "", exp, p
 	}
-	if iss != c.cfg.Issuer {
+	if iss != idp.issuer {
 		return nil, "", exp, refuse(kindIssuer, "iss %q is not the identity provider's issuer", iss)
 	}
 	if a, ok := t.claims["aud"]; ok && strings.HasPrefix(strings.TrimSpace(string(a)), "[") {
@@ -442,7 +455,7 @@ func (c *Cloud) check(raw string, now time.Time) (u *cloudUser, jti string, exp 
 		return nil, "", exp, refuse(kindTime, "exp - nbf and exp - iat must be at most 3600 s, got %v and %v",
 			exp.Sub(nbf).Seconds(), exp.Sub(iat).Seconds())
 	}
-	if p := timeWindow(now, exp, nbf, true, true, c.cfg.ClockTolerance); p != nil {
+	if p := timeWindow(now, exp, nbf, true, true, idp.tolerance); p != nil {
 		return nil, "", exp, p
 	}
 	return u, jti, exp, nil
