@@ -518,4 +518,3 @@ func mustCert(ca *x509.Certificate, caKey *ecdsa.PrivateKey, cn string, isCA boo
 	c, _ := x509.ParseCertificate(der)
 	return c, key
 }
-
