@@ -3,7 +3,6 @@ package provision
 import (
 	"context"
 	"crypto/x509"
-	"encoding/base64"
 	"encoding/pem"
 	"errors"
 	"fmt"
@@ -139,11 +138,11 @@ func NewJWTIdP(issuer, keyID string, cert *x509.Certificate, description string,
 			StaticKeys: []StaticKey{{KID: keyID, PEM: SingleLinePEM(cert)}}}}, nil
 }
 
-// SingleLinePEM returns the certificate as PEM whose base64 is one line: the
-// BEGIN line, the base64, the END line, joined by "\n" (in JSON, one line
-// with \n escapes, as Qlik's documentation asks for the pem field).
+// SingleLinePEM returns the certificate's PEM without its final line break.
+// Encoded in JSON its line breaks become \n escapes, so the pem field is one
+// line, as Qlik's documentation asks ("replace the line breaks with \n").
 func SingleLinePEM(cert *x509.Certificate) string {
-	return "-----BEGIN CERTIFICATE-----\n" + base64.StdEncoding.EncodeToString(cert.Raw) + "\n-----END CERTIFICATE-----"
+	return strings.TrimSuffix(string(pemCert(cert)), "\n")
 }
 
 // samePEM reports whether a PEM text holds the certificate or its public key.
