@@ -163,6 +163,8 @@ func classify(a *answer, variant, keyID, clock string) (cause, fix string) {
 	switch {
 	case a.status == http.StatusTooManyRequests:
 		return CauseRateLimited, "Qlik Cloud allows 100 logins a minute: log in once per user and keep the session cookies"
+	case strings.Contains(text, "missing required claim: aud"):
+		return CauseAudience, "the virtual proxy has a JWT audience: give it with --audience (or clear the proxy's JWT audience)"
 	case strings.Contains(text, "missing required claim"):
 		return CauseMissingClaim, "send every claim Qlik requires (INTERNAL-TOKEN-1 names the missing one); qsjwt's builders send them all"
 	case strings.Contains(text, "kid"):
