@@ -1,17 +1,12 @@
 package qliktest
 
 import (
-	"crypto/ecdsa"
-	"crypto/elliptic"
 	"crypto/rand"
 	"crypto/tls"
 	"crypto/x509"
-	"crypto/x509/pkix"
 	"encoding/json"
 	"encoding/pem"
 	"fmt"
-	"math/big"
-	"net"
 	"net/http"
 	"net/http/httptest"
 	"slices"
@@ -66,6 +61,7 @@ type Site struct {
 	pool       *x509.CertPool
 
 	mu       sync.Mutex
+	last     time.Time // the latest modifiedDate given
 	vps      []*siteVP
 	services []map[string]any
 	changes  int
@@ -292,7 +288,7 @@ func (s *Site) checkVP(r *http.Request, old map[string]any) (map[string]any, str
 	if err := json.NewDecoder(r.Body).Decode(&in); err != nil || in == nil {
 		return nil, "the body is not a JSON object"
 	}
-	now := s.now().UTC().Format(time.RFC3339Nano)
+	now := s.stampLocked()
 	e := map[string]any{
 		"id": uuid(), "createdDate": now, "customProperties": []any{}, "tags": []any{}, "description": "",
 		"authenticationModuleRedirectUri": "", "sessionModuleBaseUri": "", "loadBalancingModuleBaseUri": "",
@@ -451,7 +447,7 @@ func (s *Site) proxyService(w http.ResponseWriter, r *http.Request, id string) {
 		if kept == nil {
 			kept = []any{}
 		}
-		now := s.now().UTC().Format(time.RFC3339Nano)
+		now := s.stampLocked()
 		os := old["settings"].(map[string]any)
 		os["virtualProxies"], os["modifiedDate"] = kept, now
 		old["modifiedDate"] = now
@@ -460,6 +456,17 @@ func (s *Site) proxyService(w http.ResponseWriter, r *http.Request, id string) {
 	default:
 		writeError(w, http.StatusMethodNotAllowed, "HTTP-405", "Method Not Allowed", r.Method)
 	}
+}
+
+// stampLocked returns a modifiedDate later than every one before, as a
+// real repository's clock gives, even when the site's clock stands still.
+func (s *Site) stampLocked() string {
+	t := s.now().UTC()
+	if !t.After(s.last) {
+		t = s.last.Add(time.Millisecond)
+	}
+	s.last = t
+	return t.Format(time.RFC3339Nano)
 }
 
 // qrsFilter reads the one filter form the emulator supports:
@@ -488,33 +495,4 @@ func uuid() string {
 	_, _ = rand.Read(b)
 	b[6], b[8] = b[6]&0x0f|0x40, b[8]&0x3f|0x80
 	return fmt.Sprintf("%x-%x-%x-%x-%x", b[0:4], b[4:6], b[6:8], b[8:10], b[10:])
-}
-
-// mustCert makes a P-256 certificate: a CA when ca is nil and isCA, else one
-// issued by ca for a server (127.0.0.1, localhost) or a client.
-func mustCert(ca *x509.Certificate, caKey *ecdsa.PrivateKey, cn string, isCA bool) (*x509.Certificate, *ecdsa.PrivateKey) {
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		panic(err)
-	}
-	serial, _ := rand.Int(rand.Reader, new(big.Int).Lsh(big.NewInt(1), 127))
-	from := time.Now().Add(-time.Hour)
-	t := &x509.Certificate{SerialNumber: serial, Subject: pkix.Name{CommonName: cn}, NotBefore: from, NotAfter: from.Add(10 * 365 * 24 * time.Hour),
-		KeyUsage: x509.KeyUsageDigitalSignature, ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth, x509.ExtKeyUsageClientAuth}}
-	parent, signer := t, key
-	if isCA {
-		t.IsCA, t.BasicConstraintsValid, t.KeyUsage = true, true, x509.KeyUsageCertSign|x509.KeyUsageDigitalSignature
-		t.ExtKeyUsage = nil
-	} else {
-		parent, signer = ca, caKey
-		if cn == "127.0.0.1" {
-			t.IPAddresses, t.DNSNames = []net.IP{net.IPv4(127, 0, 0, 1), net.IPv6loopback}, []string{"localhost"}
-		}
-	}
-	der, err := x509.CreateCertificate(rand.Reader, t, parent, &key.PublicKey, signer)
-	if err != nil {
-		panic(err)
-	}
-	c, _ := x509.ParseCertificate(der)
-	return c, key
 }
