@@ -101,12 +101,14 @@ func TestCloudAdminRefusesMalformedIdentityProviders(t *testing.T) {
 	with := func(change func(m map[string]any)) map[string]any { m := idpBody("k1", pem); change(m); return m }
 	opts := func(m map[string]any) map[string]any { return m["options"].(map[string]any) }
 	for name, body := range map[string]any{
-		"not JSON":            "{",
-		"OIDC":                with(func(m map[string]any) { m["protocol"] = "OIDC" }),
-		"provider":            with(func(m map[string]any) { m["provider"] = "okta" }),
-		"interactive":         with(func(m map[string]any) { m["interactive"] = true }),
-		"no issuer":           with(func(m map[string]any) { delete(opts(m), "issuer") }),
-		"two keys":            with(func(m map[string]any) { opts(m)["staticKeys"] = []any{map[string]any{"kid": "a", "pem": pem}, map[string]any{"kid": "b", "pem": pem}} }),
+		"not JSON":    "{",
+		"OIDC":        with(func(m map[string]any) { m["protocol"] = "OIDC" }),
+		"provider":    with(func(m map[string]any) { m["provider"] = "okta" }),
+		"interactive": with(func(m map[string]any) { m["interactive"] = true }),
+		"no issuer":   with(func(m map[string]any) { delete(opts(m), "issuer") }),
+		"two keys": with(func(m map[string]any) {
+			opts(m)["staticKeys"] = []any{map[string]any{"kid": "a", "pem": pem}, map[string]any{"kid": "b", "pem": pem}}
+		}),
 		"no key":              with(func(m map[string]any) { opts(m)["staticKeys"] = []any{} }),
 		"empty kid":           idpBody("", pem),
 		"literal backslash-n": idpBody("k1", strings.ReplaceAll(pem, "\n", `\n`)),
