@@ -71,6 +71,10 @@ type CloudSetup struct {
 	// AutoCreateGroups turns on group creation at login (PATCH
 	// /api/v1/groups/settings), so that the "groups" claim reaches Qlik.
 	AutoCreateGroups bool
+	// AutoAssignLicense, "analyzer" or "professional", turns on licence
+	// assignment at first login (PUT /api/v1/licenses/settings); "" leaves
+	// the licence settings alone.
+	AutoAssignLicense string
 	// WebIntegration names a web integration allowing Origins (exact
 	// origins; no wildcards). Both or neither.
 	WebIntegration string
@@ -202,6 +206,9 @@ func (c *Cloud) Plan(ctx context.Context, s CloudSetup) (*Plan, error) {
 	if s.RetireKeyID == s.KeyID && s.RetireKeyID != "" {
 		return nil, fmt.Errorf("provision: the key ID to retire, %q, is the one being set up; retire the old key ID", s.KeyID)
 	}
+	if s.AutoAssignLicense != "" && s.AutoAssignLicense != "analyzer" && s.AutoAssignLicense != "professional" {
+		return nil, fmt.Errorf("provision: licence type %q: give analyzer or professional", s.AutoAssignLicense)
+	}
 	if (s.WebIntegration == "") != (len(s.Origins) == 0) {
 		return nil, errors.New("provision: a web integration needs both a name and its origins")
 	}
@@ -225,6 +232,13 @@ func (c *Cloud) Plan(ctx context.Context, s CloudSetup) (*Plan, error) {
 	}
 	if s.AutoCreateGroups {
 		step, err := c.planGroups(ctx)
+		if err != nil {
+			return nil, err
+		}
+		p.Steps = append(p.Steps, step)
+	}
+	if s.AutoAssignLicense != "" {
+		step, err := c.planLicenses(ctx, s.AutoAssignLicense)
 		if err != nil {
 			return nil, err
 		}
@@ -342,6 +356,27 @@ func (c *Cloud) planGroups(ctx context.Context) (Step, error) {
 		step.apply = func(ctx context.Context) (string, error) {
 			return "", c.c.do(ctx, http.MethodPatch, "/api/v1/groups/settings",
 				[]map[string]any{{"op": "replace", "path": "/autoCreateGroups", "value": true}}, nil)
+		}
+	}
+	return step, nil
+}
+
+func (c *Cloud) planLicenses(ctx context.Context, kind string) (Step, error) {
+	var cur map[string]any
+	if err := c.c.do(ctx, http.MethodGet, "/api/v1/licenses/settings", nil, &cur); err != nil {
+		return Step{}, err
+	}
+	field := "autoAssignAnalyzer"
+	if kind == "professional" {
+		field = "autoAssignProfessional"
+	}
+	step := Step{Object: "licence settings", Name: field, Action: ActionKeep, Detail: kind + " licences are assigned at first login"}
+	if on, _ := cur[field].(bool); !on {
+		body := map[string]any{"autoAssignAnalyzer": cur["autoAssignAnalyzer"] == true, "autoAssignProfessional": cur["autoAssignProfessional"] == true}
+		body[field] = true
+		step.Action, step.Detail = ActionUpdate, "PUT /api/v1/licenses/settings: assign "+kind+" licences at first login"
+		step.apply = func(ctx context.Context) (string, error) {
+			return "", c.c.do(ctx, http.MethodPut, "/api/v1/licenses/settings", body, nil)
 		}
 	}
 	return step, nil

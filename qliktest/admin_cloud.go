@@ -24,6 +24,7 @@ type cloudAdmin struct {
 	mu       sync.Mutex
 	idps     []*adminIdP
 	autoCrGr bool
+	licences map[string]bool // autoAssignAnalyzer, autoAssignProfessional
 	webInts  []*adminWebIntegration
 	csp      []map[string]any
 	changes  int
@@ -108,7 +109,7 @@ func (c *Cloud) identityProvider(raw string) (idpSettings, *problem) {
 
 // adminPaths are the paths the admin API serves.
 func (a *cloudAdmin) serves(path string) bool {
-	for _, p := range []string{"/api/v1/identity-providers", "/api/v1/groups/settings", "/api/v1/web-integrations", "/api/v1/csp-origins"} {
+	for _, p := range []string{"/api/v1/identity-providers", "/api/v1/groups/settings", "/api/v1/licenses/settings", "/api/v1/web-integrations", "/api/v1/csp-origins"} {
 		if path == p || strings.HasPrefix(path, p+"/") {
 			return true
 		}
@@ -215,6 +216,26 @@ func (c *Cloud) serveAdmin(w http.ResponseWriter, r *http.Request) {
 		}
 		a.changes++
 		w.WriteHeader(http.StatusNoContent)
+	case path == "/api/v1/licenses/settings" && r.Method == http.MethodGet:
+		writeJSON(w, http.StatusOK, map[string]bool{"autoAssignAnalyzer": a.licences["autoAssignAnalyzer"], "autoAssignProfessional": a.licences["autoAssignProfessional"]})
+	case path == "/api/v1/licenses/settings" && r.Method == http.MethodPut:
+		var in map[string]any
+		if json.NewDecoder(r.Body).Decode(&in) != nil || in == nil {
+			writeError(w, http.StatusBadRequest, "LICENSES-400", "Bad Request", "the body must be a JSON object")
+			return
+		}
+		next := map[string]bool{}
+		for k, v := range in {
+			b, ok := v.(bool)
+			if !ok || (k != "autoAssignAnalyzer" && k != "autoAssignProfessional") {
+				writeError(w, http.StatusBadRequest, "LICENSES-400", "Bad Request", "give {\"autoAssignAnalyzer\": bool, \"autoAssignProfessional\": bool}")
+				return
+			}
+			next[k] = b
+		}
+		a.licences = next
+		a.changes++
+		writeJSON(w, http.StatusOK, next)
 	case path == "/api/v1/web-integrations" && r.Method == http.MethodGet:
 		writeJSON(w, http.StatusOK, map[string]any{"data": a.webInts, "links": map[string]any{"self": map[string]string{"href": c.URL + path}}})
 	case path == "/api/v1/web-integrations" && r.Method == http.MethodPost:

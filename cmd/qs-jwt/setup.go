@@ -154,6 +154,7 @@ func runSetupCloud(e *env, args []string) error {
 	fs := newFlagSet("setup cloud")
 	var (
 		tenant, keyEnv, issuer, keyid, certFile, desc, retire, webInt string
+		licence                                                       string
 		rotate, groups                                                bool
 		origins, csp                                                  listValue
 		out                                                           setupOutput
@@ -167,6 +168,8 @@ func runSetupCloud(e *env, args []string) error {
 	fs.BoolVar(&rotate, "rotate", false, "add a second identity provider for a new --keyid while the issuer's old one stays")
 	fs.StringVar(&retire, "retire-old", "", "delete the identity provider of this key `ID` (after switching signing to --keyid)")
 	fs.BoolVar(&groups, "auto-create-groups", false, "turn group creation at login on, so that the groups claim reaches Qlik")
+	fs.Var(&choiceValue{v: &licence, choices: []string{"analyzer", "professional"}}, "auto-assign-licenses",
+		"assign `type` licences (analyzer or professional) to users at first login")
 	fs.StringVar(&webInt, "web-integration", "", "`name` of a web integration for --origin (browser mashups)")
 	fs.Var(&origins, "origin", "exact `origin` (https://host[:port]) the web integration allows; may repeat; no wildcards")
 	fs.Var(&csp, "csp-origin", "`origin` to add to the Content Security Policy (frame-ancestors) for iframe embeds; may repeat")
@@ -205,7 +208,7 @@ func runSetupCloud(e *env, args []string) error {
 		return failf("--tenant", "%s", strings.TrimPrefix(err.Error(), "provision: "))
 	}
 	p, err := c.Plan(context.Background(), provision.CloudSetup{Issuer: issuer, KeyID: keyid, Certificate: cert, Description: desc,
-		Rotate: rotate, RetireKeyID: retire, AutoCreateGroups: groups, WebIntegration: webInt, Origins: origins, CSPOrigins: csp})
+		Rotate: rotate, RetireKeyID: retire, AutoCreateGroups: groups, AutoAssignLicense: licence, WebIntegration: webInt, Origins: origins, CSPOrigins: csp})
 	if err != nil {
 		return failf(cloudFlag(err), "%s", strings.TrimPrefix(err.Error(), "provision: "))
 	}

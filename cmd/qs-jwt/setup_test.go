@@ -117,17 +117,17 @@ func (tn *tenant) doctor(t *testing.T, args ...string) doctorResult {
 
 func TestSetupCloudThenDoctorThenLogin(t *testing.T) {
 	tn := newTenant(t, fixedNow)
-	s := setupJSON(t, tn.setup(t, "--keyid", "k1", "--cert-file", certPath, "--auto-create-groups",
+	s := setupJSON(t, tn.setup(t, "--keyid", "k1", "--cert-file", certPath, "--auto-create-groups", "--auto-assign-licenses", "analyzer",
 		"--web-integration", "mashup", "--origin", "https://mashup.example.com", "--csp-origin", "https://mashup.example.com"))
-	assert.Equal(t, 4, s.Changes)
+	assert.Equal(t, 5, s.Changes)
 	assert.Equal(t, "create", s.Steps[0].Action)
 	assert.Equal(t, "identity provider", s.Steps[0].Object)
-	assert.Equal(t, 4, tn.AdminChanges())
+	assert.Equal(t, 5, tn.AdminChanges())
 
-	again := setupJSON(t, tn.setup(t, "--keyid", "k1", "--cert-file", certPath, "--auto-create-groups",
+	again := setupJSON(t, tn.setup(t, "--keyid", "k1", "--cert-file", certPath, "--auto-create-groups", "--auto-assign-licenses", "analyzer",
 		"--web-integration", "mashup", "--origin", "https://mashup.example.com", "--csp-origin", "https://mashup.example.com"))
 	assert.Zero(t, again.Changes, "a second setup changes nothing")
-	assert.Equal(t, 4, tn.AdminChanges())
+	assert.Equal(t, 5, tn.AdminChanges())
 
 	d := tn.doctor(t, "--issuer", "qs-jwt.test", "--keyid", "k1", "--cert-privatekey-file", keyPath, "--useremail-verified", "--groups", "Sales")
 	require.True(t, d.OK, "%+v", d.Checks)
