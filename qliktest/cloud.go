@@ -63,6 +63,9 @@ type CloudConfig struct {
 	Now func() time.Time
 	// PlainHTTP serves http:// instead of https://.
 	PlainHTTP bool
+	// APIKey turns the admin API on (see admin_cloud.go); logins then use
+	// only the identity providers created through it.
+	APIKey string
 }
 
 // Cloud is an emulated Qlik Cloud tenant with one JWT identity provider,
@@ -101,6 +104,7 @@ type Cloud struct {
 	server
 	cfg    CloudConfig
 	secret []byte
+	admin  *cloudAdmin // nil unless CloudConfig.APIKey
 
 	mu          sync.Mutex
 	sessions    map[string]*cloudSession // by eas.sid
@@ -161,6 +165,9 @@ func NewCloud(cfg CloudConfig) *Cloud {
 		panic(err)
 	}
 	c.Certificate, c.Key = c.cert, c.key
+	if cfg.APIKey != "" {
+		c.admin = &cloudAdmin{apiKey: cfg.APIKey}
+	}
 	c.start(http.HandlerFunc(c.serveHTTP), cfg.PlainHTTP)
 	c.URL = c.srv.URL
 	return c
@@ -273,6 +280,8 @@ func (c *Cloud) serveHTTP(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		c.login(w, r)
+	case c.admin != nil && c.admin.serves(path):
+		c.serveAdmin(w, r)
 	case strings.HasPrefix(path, "/api/"):
 		c.api(w, r)
 	case strings.HasPrefix(path, "/app/") && len(path) > len("/app/"):

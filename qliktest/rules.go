@@ -14,7 +14,11 @@ import (
 
 // check applies the identity provider's rules to a token.
 func (c *Cloud) check(raw string, now time.Time) (u *cloudUser, jti string, exp time.Time, p *problem) {
-	t, p := verify(raw, c.pub, "RS256") // C-FORM-*, C-ALG-1, C-SIG-1; typ is not read (C-TYP-1)
+	idp, p := c.identityProvider(raw) // an IdP the admin API created, when it is on
+	if p != nil {
+		return nil, "", exp, p
+	}
+	t, p := verify(raw, idp.pub, "RS256") // C-FORM-*, C-ALG-1, C-SIG-1; typ is not read (C-TYP-1)
 	if p != nil {
 		return nil, "", exp, p
 	}
@@ -22,14 +26,14 @@ func (c *Cloud) check(raw string, now time.Time) (u *cloudUser, jti string, exp 
 	switch {
 	case !ok:
 		return nil, "", exp, refuse(kindSignature, "the header has no kid; give the identity provider's Key ID")
-	case kid != c.cfg.KeyID:
+	case kid != idp.keyID:
 		return nil, "", exp, refuse(kindSignature, "kid %q is not the identity provider's Key ID", kid)
 	}
 	iss, p := t.requireString("iss") // C-ISS-1
 	if p != nil {
 		return nil, "", exp, p
 	}
-	if iss != c.cfg.Issuer {
+	if iss != idp.issuer {
 		return nil, "", exp, refuse(kindIssuer, "iss %q is not the identity provider's issuer", iss)
 	}
 	if a, ok := t.claims["aud"]; ok && strings.HasPrefix(strings.TrimSpace(string(a)), "[") { // C-AUD-1
@@ -98,7 +102,7 @@ func (c *Cloud) check(raw string, now time.Time) (u *cloudUser, jti string, exp 
 			exp.Sub(nbf).Seconds(), exp.Sub(iat).Seconds())
 	}
 	// C-TIME-4, C-TIME-6; iat is not compared with the clock (C-TIME-5).
-	if p := timeWindow(now, exp, nbf, true, true, c.cfg.ClockTolerance); p != nil {
+	if p := timeWindow(now, exp, nbf, true, true, idp.tolerance); p != nil {
 		return nil, "", exp, p
 	}
 	return u, jti, exp, nil

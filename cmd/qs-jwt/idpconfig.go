@@ -6,28 +6,11 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strings"
 
 	"github.com/qsjwt/qsjwt"
+	"github.com/qsjwt/qsjwt/provision"
 )
-
-// idpConfig is the body of POST /api/v1/identity-providers that creates a
-// Qlik Cloud JWT identity provider.
-type idpConfig struct {
-	Provider          string     `json:"provider"`
-	Protocol          string     `json:"protocol"`
-	Options           idpOptions `json:"options"`
-	ClockToleranceSec int        `json:"clockToleranceSec"`
-}
-
-type idpOptions struct {
-	Issuer     string      `json:"issuer"`
-	StaticKeys []staticKey `json:"staticKeys"`
-}
-
-type staticKey struct {
-	KID string `json:"kid"`
-	PEM string `json:"pem"`
-}
 
 func runIdPConfig(e *env, args []string) error {
 	fs := newFlagSet("idp-config")
@@ -66,13 +49,13 @@ func runIdPConfig(e *env, args []string) error {
 		return libError(err, "--cert-file", nil)
 	}
 	pem := string(qsjwt.CertificatePEM(cert))
-	body, err := json.MarshalIndent(idpConfig{
-		Provider: "external",
-		Protocol: "jwtAuth",
-		Options:  idpOptions{Issuer: issuer, StaticKeys: []staticKey{{KID: keyid, PEM: pem}}},
-		// Qlik Cloud's default; create-qscloud sets nbf at most 5 s before iat.
-		ClockToleranceSec: int(qsjwt.DefaultNotBeforeSkew.Seconds()),
-	}, "", "  ")
+	// The same body qs-jwt setup cloud sends: single-line PEM, interactive,
+	// active, description, jwtLoginEnabled, Qlik Cloud's default tolerance.
+	idp, err := provision.NewJWTIdP(issuer, keyid, cert, "", 0)
+	if err != nil {
+		return failf("--issuer", "%s", strings.TrimPrefix(err.Error(), "provision: "))
+	}
+	body, err := json.MarshalIndent(idp, "", "  ")
 	if err != nil {
 		return failf("--cert-file", "encoding the JSON: %v", err)
 	}

@@ -27,10 +27,12 @@ func TestIdPConfig(t *testing.T) {
 			r := qs(t, tc.opts, append([]string{"idp-config", "--issuer", "tenant.eu.qlikcloud.com"}, tc.args...)...)
 			require.Equal(t, 0, r.code, r.stderr)
 			var body struct {
-				Provider, Protocol string
-				Options            struct {
-					Issuer     string
-					StaticKeys []struct{ KID, PEM string }
+				Provider, Protocol, Description string
+				Interactive, Active             *bool
+				Options                         struct {
+					Issuer          string
+					StaticKeys      []struct{ KID, PEM string }
+					JWTLoginEnabled bool
 				}
 				ClockToleranceSec *int
 			}
@@ -44,6 +46,18 @@ func TestIdPConfig(t *testing.T) {
 			require.Len(t, body.Options.StaticKeys, 1)
 			assert.Equal(t, tc.kid, body.Options.StaticKeys[0].KID)
 			assert.Equal(t, strings.TrimSpace(certPEM), strings.TrimSpace(body.Options.StaticKeys[0].PEM), "the certificate, in PEM")
+			// The body qs-jwt setup cloud sends (issue 12): not interactive, active, described.
+			require.NotNil(t, body.Interactive)
+			require.NotNil(t, body.Active)
+			assert.False(t, *body.Interactive)
+			assert.True(t, *body.Active)
+			assert.True(t, body.Options.JWTLoginEnabled)
+			assert.NotEmpty(t, body.Description)
+			for _, l := range strings.Split(r.stdout, "\n") {
+				if strings.Contains(l, "BEGIN CERTIFICATE") {
+					assert.Contains(t, l, `\n-----END CERTIFICATE-----"`, "the pem is one JSON line with \\n escapes")
+				}
+			}
 			require.NotNil(t, body.ClockToleranceSec)
 			assert.Equal(t, 5, *body.ClockToleranceSec)
 

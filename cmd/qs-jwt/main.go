@@ -54,6 +54,8 @@ func commands() []command {
 		{"decode", "print a JWT's header and claims; with a key, verify it against Qlik's rules", runDecode},
 		{"keygen", "write a new private key, public key and self-signed certificate", runKeygen},
 		{"idp-config", "print the Qlik Cloud identity-provider JSON and the QSEoW virtual proxy fields", runIdPConfig},
+		{"setup", "set Qlik up for JWT logins: a Cloud identity provider or a QSEoW virtual proxy", runSetup},
+		{"doctor", "log in to Qlik for real with your key and name the cause and fix of each failure", runDoctor},
 	}
 }
 
