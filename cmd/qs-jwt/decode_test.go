@@ -124,28 +124,28 @@ func TestDecodeRefused(t *testing.T) {
 		lines []string // error lines expected on stderr, each whole
 	}{
 		{"other tool's token", append(append([]string{"--jwt-file", otherToolJWT}, key...), cloudIdP...), []string{
-			`qs-jwt: aud: is an array ["qlik.api/login/jwt-session"], not a string; Qlik Cloud needs the plain string "qlik.api/login/jwt-session" (--jwt-file)`,
-			`qs-jwt: email_verified: is the string "true"; Qlik Cloud needs the JSON boolean true or false, not a string (--jwt-file)`,
-			`qs-jwt: jti: is missing; Qlik Cloud needs a unique ID per token (and refuses one it has seen) (--jwt-file)`,
-			`qs-jwt: nbf: is missing; Qlik Cloud refuses a token without it (INTERNAL-TOKEN-1 Missing required claim: nbf) (--jwt-file)`,
-			`qs-jwt: exp: exp - iat is 31536000 s (365 days); Qlik Cloud allows at most 3600 s (--jwt-file)`,
-			`qs-jwt: warning: group: is ignored: Qlik Cloud reads "groups" (plural), so the user gets none of these groups; rename the claim (--jwt-file)`,
+			`qs-jwt: claim "aud": is an array ["qlik.api/login/jwt-session"], not a string; Qlik Cloud needs the plain string "qlik.api/login/jwt-session" (in the token)`,
+			`qs-jwt: claim "email_verified": is the string "true"; Qlik Cloud needs the JSON boolean true or false, not a string (in the token)`,
+			`qs-jwt: claim "jti": is missing; Qlik Cloud needs a unique ID per token (and refuses one it has seen) (in the token)`,
+			`qs-jwt: claim "nbf": is missing; Qlik Cloud refuses a token without it (INTERNAL-TOKEN-1 Missing required claim: nbf) (in the token)`,
+			`qs-jwt: claim "exp": exp - iat is 31536000 s (365 days); Qlik Cloud allows at most 3600 s (in the token)`,
+			`qs-jwt: warning: claim "group": is ignored: Qlik Cloud reads "groups" (plural), so the user gets none of these groups; rename the claim (in the token)`,
 		}},
 		{"wrong issuer and key ID", append([]string{"--jwt-file", cloudJWT, "--expected-issuer", "other", "--keyid", "kid-2"}, key...), []string{
-			`qs-jwt: header.kid: is "kid-1"; the identity provider's Key ID is "kid-2" (--keyid)`,
-			`qs-jwt: iss: is "tenant.eu.qlikcloud.com"; the identity provider's issuer is "other", and they must match exactly (--expected-issuer)`,
+			`qs-jwt: header "kid": is "kid-1"; the identity provider's Key ID is "kid-2" (--keyid)`,
+			`qs-jwt: claim "iss": is "tenant.eu.qlikcloud.com"; the identity provider's issuer is "other", and they must match exactly (--expected-issuer)`,
 		}},
 		{"tampered", append([]string{"--jwt", tampered, "--variant", "cloud"}, append(key, cloudIdP...)...), []string{
 			"qs-jwt: signature: does not verify with the given key (RSA-2048): the token was changed after it was signed, or signed with another key (--cert-publickey-file)",
 		}},
 		{"expired", append([]string{"--jwt", expired}, append(key, cloudIdP...)...), []string{
-			"qs-jwt: exp: expired at 2026-11-29T11:05:00Z; now is 2026-11-29T12:00:00Z (clock skew 5s) (--jwt)",
+			`qs-jwt: claim "exp": expired at 2026-11-29T11:05:00Z; now is 2026-11-29T12:00:00Z (clock skew 5s) (in the token)`,
 		}},
 		{"qseow with the default claim names", append([]string{"--jwt-file", qseowJWT, "--variant", "qseow"}, key...), []string{
-			`qs-jwt: userId: is missing: the virtual proxy's "JWT attribute for user ID" is "userId" (--userid-claim) (--jwt-file)`,
+			`qs-jwt: claim "userId": is missing: the virtual proxy's "JWT attribute for user ID" is "userId" (--userid-claim) (in the token)`,
 		}},
 		{"qseow audience", append([]string{"--jwt-file", qseowJWT, "--userid-claim", "user", "--userdir-claim", "directory", "--expected-audience", "other"}, key...), []string{
-			`qs-jwt: aud: is "qlik-sense"; the virtual proxy's JWT audience is "other" (--expected-audience), and they must match exactly (--jwt-file)`,
+			`qs-jwt: claim "aud": is "qlik-sense"; the virtual proxy's JWT audience is "other" (--expected-audience), and they must match exactly (in the token)`,
 		}},
 	}
 	for _, tc := range tests {
@@ -203,10 +203,10 @@ func TestDecodeFailures(t *testing.T) {
 		{"cloud flag with qseow", runOpts{}, append([]string{"--jwt-file", cloudJWT, "--variant", "qseow", "--keyid", "k"}, key...), 2, "for both variants", "--variant"},
 		{"two keys", runOpts{}, append([]string{"--jwt-file", cloudJWT, "--cert-publickey", "x"}, key...), 2, "give one", "--cert-publickey-file"},
 		{"both on stdin", runOpts{}, []string{"--jwt-file", "-", "--cert-publickey-file", "-"}, 2, "both come from stdin", "--cert-publickey-file"},
-		{"not a token", runOpts{}, []string{"--jwt", "abc"}, 1, "malformed token: token has 1 parts", "--jwt"},
-		{"Bearer prefix", runOpts{}, []string{"--jwt", "Bearer a.b.c"}, 1, `starts with "Bearer "`, "--jwt"},
-		{"empty stdin", runOpts{}, []string{"--jwt-file", "-"}, 1, "token is empty", "--jwt-file"},
-		{"missing token file", runOpts{}, []string{"--jwt-file", "nope.jwt"}, 1, "cannot read nope.jwt", "--jwt-file"},
+		{"not a token", runOpts{}, []string{"--jwt", "abc"}, 1, "malformed token: token has 1 parts", "in the token"},
+		{"Bearer prefix", runOpts{}, []string{"--jwt", "Bearer a.b.c"}, 1, `starts with "Bearer "`, "in the token"},
+		{"empty stdin", runOpts{}, []string{"--jwt-file", "-"}, 1, "token is empty", "in the token"},
+		{"missing token file", runOpts{}, []string{"--jwt-file", "nope.jwt"}, 1, `cannot read "nope.jwt"`, "--jwt-file"},
 		{"private key as key", runOpts{}, []string{"--jwt-file", cloudJWT, "--cert-publickey-file", keyPath}, 1, "private key given where", "--cert-publickey-file"},
 		{"empty JWK", runOpts{}, []string{"--jwt-file", cloudJWT, "--cert-publickey", "{}"}, 1, "", "--cert-publickey"},
 	})
