@@ -170,7 +170,7 @@ func strayArg(fs *flag.FlagSet, args []string, i int, where string) error {
 
 // echoable is a value short and plain enough to repeat in an error about a
 // flag that carries no secret.
-var echoable = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9 ._:@+-]{0,31}$`)
+var echoable = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._:+-]{0,15}$`)
 
 // setError explains a value the flag refused.
 func setError(f *flag.Flag, v string, err error) error {

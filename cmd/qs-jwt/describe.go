@@ -151,11 +151,18 @@ func shownPath(flag, path string) string {
 	if path == "-" {
 		return "stdin"
 	}
-	if looksLikePEM(path) || looksLikeToken(path) || (looksSecret(path) && !exists(path)) || !utf8.ValidString(path) || utf8.RuneCountInString(path) > 256 {
-		return fmt.Sprintf("the file %s names (%s)", flag, describe(path))
+	switch {
+	case looksLikePEM(path) || looksLikeToken(path) || !utf8.ValidString(path) || utf8.RuneCountInString(path) > 256:
+	case exists(path), pathLike.MatchString(path) && !looksSecret(path):
+		return quote(path)
 	}
-	return quote(path)
+	return fmt.Sprintf("the file %s names (%s)", flag, describe(path))
 }
+
+// pathLike is a value that reads as a path even when no such file exists:
+// it has a directory separator or a file extension. A passphrase given by
+// mistake rarely does; one that does not is described, not repeated.
+var pathLike = regexp.MustCompile(`[/\\]|\.[A-Za-z0-9]{1,5}$`)
 
 // checkValue refuses a value that cannot be right for a flag of its kind,
 // before anything uses it, and never repeats the value. It recognises the
@@ -193,7 +200,7 @@ func checkValue(name, v string) error {
 				flag, v[i], i)
 		}
 		if looksSecret(v) {
-			return usagef(flag, "%s is %s; it belongs in no claim: a signing key goes in an environment variable named by --cert-privatekey-env", flag, describe(v))
+			return usagef(flag, "%s is %s; it belongs in no claim or option: a signing key goes in an environment variable named by --cert-privatekey-env", flag, describe(v))
 		}
 	}
 	return nil

@@ -152,14 +152,14 @@ func (k *keyFlags) load(e *env) (*signingKey, error) {
 		s, err = qsjwt.SignerFromPEM([]byte(k.text), opts...)
 	case k.file == "":
 		return nil, usagef(flag, "--cert-privatekey-file is empty; give the path of the private key file")
-	case k.file == "-":
-		data, rerr := e.readInput(flag, "-")
+	default:
+		// The CLI reads the file itself, so that its errors name the path
+		// only as shownPath allows (SignerFromPEMFile's repeat it).
+		data, rerr := e.readInput(flag, k.file)
 		if rerr != nil {
 			return nil, rerr
 		}
 		s, err = qsjwt.SignerFromPEM(data, opts...)
-	default:
-		s, err = qsjwt.SignerFromPEMFile(k.file, opts...)
 	}
 	if err != nil {
 		return nil, keyError(err, flag, k)
