@@ -32,6 +32,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"regexp"
 	"runtime"
 	"runtime/debug"
 	"strings"
@@ -94,8 +95,16 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer, getenv func(s
 			return report(stderr, err)
 		}
 	}
+	if !commandLike.MatchString(name) { // it could be a secret given without its flag
+		return report(stderr, usagef("--help", "the first argument is %s, not a command: a signing key goes in an environment variable named by --cert-privatekey-env; give one of %s", describe(name), commandNames()))
+	}
 	return report(stderr, usagef("--help", "unknown command %q; give one of %s", name, commandNames()))
 }
+
+// commandLike is an unknown command that is repeated in the error: short,
+// lower-case letters and hyphens, as commands are. Anything else is
+// described, as it may be a secret given without its flag.
+var commandLike = regexp.MustCompile(`^-{0,2}[a-z][a-z-]{0,15}$`)
 
 func commandNames() string {
 	var names []string

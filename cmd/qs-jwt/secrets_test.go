@@ -65,6 +65,10 @@ func TestNoSecretEchoed(t *testing.T) {
 		flag  string // the flag the error names
 		want  string // a part of stderr: the slip recognised
 	}{
+		// The key as the command.
+		{"PEM as the command", "", []string{key}, 2, "--help", "looks like a PEM key, not a command"},
+		{"PEM after help", "", []string{"help", key}, 2, "--help", "not a command"},
+		{"passphrase as the command", "", []string{fixturePassphrase}, 2, "--help", "a value of 20 characters, not a command"},
 		// The key where its variable's name belongs.
 		{"PEM to --cert-privatekey-env", "", cat(qseow, "--cert-privatekey-env", key), 2, "--cert-privatekey-env", "looks like a PEM key, not a variable name"},
 		{"PEM with literal \\n to --cert-privatekey-env", "", cat(qseow, "--cert-privatekey-env", literalNL), 2, "--cert-privatekey-env", "looks like a PEM key"},
