@@ -211,3 +211,82 @@ func TestDecodeFailures(t *testing.T) {
 		{"empty JWK", runOpts{}, []string{"--jwt-file", cloudJWT, "--cert-publickey", "{}"}, 1, "", "--cert-publickey"},
 	})
 }
+
+// TestDecodeTerminalInjection: names and values a token holds reach the
+// terminal quoted or escaped, never as raw control characters, and a token
+// made to hold thousands of problems gives at most 20 lines and a count.
+func TestDecodeTerminalInjection(t *testing.T) {
+	var b strings.Builder
+	b.WriteString(`{"iss":"tenant.eu.qlikcloud.com","aud":"qlik.api/login/jwt-session","sub":"a","subType":"user","name":"N\u001b[2J` + "\u009b31m\u202e" + `","email":"n@example.com","email_verified":true,"jti":"j","iat":1795953600,"nbf":1795953595,"exp":1795953900`)
+	b.WriteString(`,"\u001b]0;pwned\u0007\n` + "\u2028" + `x":"\u001b[31mred` + "\u0085" + `"`)
+	for i := 0; i < 30; i++ { // the same name again and again: a problem each time
+		b.WriteString(`,"dup\u001b[1m":1`)
+	}
+	b.WriteString("}")
+	tok := signStdlib(t, `{"alg":"RS256","kid":"kid-1","typ":"JWT"}`, b.String())
+
+	raw := func(out string) {
+		t.Helper()
+		for _, bad := range []string{"\x1b", "\x07", "\u009b", "\u202e", "\u2028", "\u0085"} {
+			assert.NotContains(t, out, bad, "a raw control character reaches the terminal")
+		}
+	}
+	for _, args := range [][]string{
+		{"decode", "--jwt", tok},
+		{"decode", "--jwt", tok, "--json"},
+		append([]string{"decode", "--jwt", tok, "--cert-publickey-file", certPath}, cloudIdP...),
+		append([]string{"decode", "--jwt", tok, "--cert-publickey-file", certPath, "--json"}, cloudIdP...),
+	} {
+		var stdout, stderr strings.Builder
+		code := run(args, strings.NewReader(""), &stdout, &stderr, func(string) string { return "" })
+		r := runResult{code, stdout.String(), stderr.String()}
+		assertNoSecrets(t, r.stdout, r.stderr)
+		raw(r.stdout)
+		raw(r.stderr)
+		if strings.Contains(strings.Join(args, " "), "--json") {
+			var out map[string]any
+			require.NoError(t, json.Unmarshal([]byte(r.stdout), &out), "the escaped JSON is still JSON")
+			claims := out["claims"].(map[string]any)
+			assert.Equal(t, "N\x1b[2J\u009b31m\u202e", claims["name"], "and means the same")
+		} else {
+			assert.Contains(t, r.stdout, `\x1b]0;pwned\a\n\u2028x`, "the name, quoted")
+			assert.Contains(t, r.stdout, `"N\u001b[2J\u009b31m\u202e"`, "the value, escaped")
+		}
+		if strings.Contains(strings.Join(args, " "), "--cert-publickey-file") {
+			assert.Equal(t, 1, r.code)
+			var lines []string
+			for _, l := range strings.Split(strings.TrimSpace(r.stderr), "\n") {
+				if !strings.HasPrefix(l, "qs-jwt: warning: ") {
+					lines = append(lines, l)
+				}
+			}
+			assert.LessOrEqual(t, len(lines), maxProblems+1, "at most 20 problems, then a count")
+			assert.Regexp(t, `^qs-jwt: and [0-9]+ more problems not listed \(in the token\)$`, lines[len(lines)-1])
+			assert.Contains(t, r.stderr, `claim "dup\x1b[1m"`, "the name from the token, quoted")
+		}
+	}
+}
+
+// TestDecodeSignatureLine: with a key, decode says whether the signature
+// verified; it never says "decoded without a key".
+func TestDecodeSignatureLine(t *testing.T) {
+	good := strings.TrimSpace(readFixture(t, "test-only-cloud-openssl.jwt"))
+	parts := strings.Split(good, ".")
+	forged := signStdlib(t, `{"alg":"RS256","kid":"kid-1","typ":"JWT"}`, `{"sub":"x"}`)
+	tampered := parts[0] + "." + strings.Split(forged, ".")[1] + "." + parts[2]
+	none := base64.RawURLEncoding.EncodeToString([]byte(`{"alg":"none"}`)) + "." + parts[1] + "."
+
+	r := qsArgs(t, append([]string{"decode", "--jwt", good, "--cert-publickey-file", certPath}, cloudIdP...)...)
+	assert.True(t, strings.HasPrefix(r.stdout, "signature: verified with the given key\n"), r.stdout)
+	for name, tok := range map[string]string{"tampered": tampered, "alg none": none} {
+		var stdout, stderr strings.Builder
+		code := run(append([]string{"decode", "--jwt", tok, "--cert-publickey-file", certPath}, cloudIdP...), strings.NewReader(""), &stdout, &stderr, func(string) string { return "" })
+		r := runResult{code, stdout.String(), stderr.String()}
+		assert.Equal(t, 1, r.code, name)
+		assert.True(t, strings.HasPrefix(r.stdout, "signature: NOT VERIFIED with the given key"), "%s: %s", name, r.stdout)
+		assert.NotContains(t, r.stdout, "without a key", name)
+		assert.NotContains(t, r.stderr, "(--jwt)", "%s: the token's problems name the token", name)
+	}
+	r = qsArgs(t, "decode", "--jwt", good)
+	assert.True(t, strings.HasPrefix(r.stdout, "UNVERIFIED: decoded without a key"), "without a key it says so")
+}
