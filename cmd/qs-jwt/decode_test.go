@@ -204,6 +204,7 @@ func TestDecodeFailures(t *testing.T) {
 		{"two keys", runOpts{}, append([]string{"--jwt-file", cloudJWT, "--cert-publickey", "x"}, key...), 2, "give one", "--cert-publickey-file"},
 		{"both on stdin", runOpts{}, []string{"--jwt-file", "-", "--cert-publickey-file", "-"}, 2, "both come from stdin", "--cert-publickey-file"},
 		{"not a token", runOpts{}, []string{"--jwt", "abc"}, 1, "malformed token: token has 1 parts", "in the token"},
+		{"a file to --jwt", runOpts{}, []string{"--jwt", cloudJWT}, 2, "--jwt takes the token itself, and \"../../testdata/test-only-cloud-openssl.jwt\" is a file: give it with --jwt-file", "--jwt"},
 		{"Bearer prefix", runOpts{}, []string{"--jwt", "Bearer a.b.c"}, 1, `starts with "Bearer "`, "in the token"},
 		{"empty stdin", runOpts{}, []string{"--jwt-file", "-"}, 1, "token is empty", "in the token"},
 		{"missing token file", runOpts{}, []string{"--jwt-file", "nope.jwt"}, 1, `cannot read "nope.jwt"`, "--jwt-file"},

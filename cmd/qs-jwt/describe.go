@@ -191,8 +191,11 @@ func checkValue(name, v string) error {
 			return usagef(flag, "%s is %s, not a file path: %s", flag, describe(v), pathHint(name, v))
 		}
 	case kindToken:
-		if looksLikePEM(v) {
+		switch {
+		case looksLikePEM(v):
 			return usagef(flag, "%s is %s, not a token: give the key with --cert-publickey-file", flag, describe(v))
+		case !looksLikeToken(v) && isFile(v):
+			return usagef(flag, "%s takes the token itself, and %s is a file: give it with --jwt-file", flag, shownPath(flag, v))
 		}
 	case kindText:
 		if i := invalidUTF8(v); i >= 0 {
@@ -228,6 +231,12 @@ func exists(path string) bool {
 	dir := filepath.Dir(path)
 	_, err := os.Lstat(dir)
 	return dir != "." && dir != "/" && err == nil
+}
+
+// isFile reports whether path names a regular file.
+func isFile(path string) bool {
+	fi, err := os.Stat(path)
+	return err == nil && fi.Mode().IsRegular()
 }
 
 // invalidUTF8 returns the offset of the first byte of s that is not valid
