@@ -202,7 +202,7 @@ func checkValue(name, v string) error {
 			return usagef(flag, "%s is not valid UTF-8 (byte 0x%02x at offset %d): Qlik would read a replacement character, so two different values could name one user; give the value in UTF-8",
 				flag, v[i], i)
 		}
-		if looksSecret(v) {
+		if looksLikePEM(v) || looksLikeToken(v) || hasBase64Run(v) { // several lines are the library's to judge
 			return usagef(flag, "%s is %s; it belongs in no claim or option: a signing key goes in an environment variable named by --cert-privatekey-env", flag, describe(v))
 		}
 	}
