@@ -218,6 +218,10 @@ func pathHint(name, v string) string {
 		return "give the key file's path, or put the key in an environment variable and give its NAME with --cert-privatekey-env"
 	case name == "cert-publickey-file":
 		return "give the certificate file's path, or the certificate itself with --cert-publickey"
+	case name == "cert-file":
+		return "give the certificate file's path (publickey.cer)"
+	case name == "cert-file-prefix":
+		return "give the directory (with a trailing /) or the name prefix of the key files"
 	}
 	return "give the file's path"
 }
