@@ -27,7 +27,8 @@ for target in $targets; do
     go build -trimpath -ldflags "-s -w -X main.version=${version}" -o "$tmp/$name" ./cmd/qs-jwt
 done
 
-(cd "$tmp" && sha256sum qs-jwt-* > SHA256SUMS)
+if command -v sha256sum >/dev/null; then sum="sha256sum"; else sum="shasum -a 256"; fi # macOS has shasum
+(cd "$tmp" && $sum qs-jwt-* > SHA256SUMS)
 rm -rf dist
 mv "$tmp" dist
 trap - EXIT

@@ -362,7 +362,7 @@ type orderedJSON map[string]json.RawMessage
 func (o orderedJSON) MarshalJSON() ([]byte, error) {
 	var b bytes.Buffer
 	b.WriteByte('{')
-	keys := []string{"variant", "accepted", "unverified", "problems", "header", "claims", "dates"}
+	keys := []string{"variant", "accepted", "unverified", "problems", "problemsNotShown", "header", "claims", "dates"}
 	for _, k := range slices.Sorted(maps.Keys(o)) {
 		if !slices.Contains(keys, k) {
 			keys = append(keys, k)

@@ -249,6 +249,10 @@ func TestDecodeTerminalInjection(t *testing.T) {
 			require.NoError(t, json.Unmarshal([]byte(r.stdout), &out), "the escaped JSON is still JSON")
 			claims := out["claims"].(map[string]any)
 			assert.Equal(t, "N\x1b[2J\u009b31m\u202e", claims["name"], "and means the same")
+			if problems, ok := out["problems"].([]any); ok {
+				assert.Len(t, problems, maxProblems, "--json lists 20 problems too")
+				assert.Greater(t, out["problemsNotShown"], 0.0, "and how many more")
+			}
 		} else {
 			assert.Contains(t, r.stdout, `\x1b]0;pwned\a\n\u2028x`, "the name, quoted")
 			assert.Contains(t, r.stdout, `"N\u001b[2J\u009b31m\u202e"`, "the value, escaped")
