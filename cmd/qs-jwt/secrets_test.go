@@ -114,6 +114,10 @@ func TestNoSecretEchoed(t *testing.T) {
 		{"PEM to --cert-create-expires-days", "", cat(qseow, "--cert-create", "--cert-create-expires-days", key), 2, "--cert-create-expires-days", "looks like a PEM key"},
 		// The key text itself, refused for another reason.
 		{"two key flags", "", cat(qseow, "--cert-privatekey", key, "--cert-privatekey-env", "QS_JWT_KEY"), 2, "--cert-privatekey", "give only one of"},
+		{"passphrase to --cert-privatekey", "", cat(qseow, "--cert-privatekey", fixturePassphrase), 1, "--cert-privatekey", "a value of 20 characters has no -----BEGIN line"},
+		{"passphrase to --jwt", "", []string{"decode", "--jwt", fixturePassphrase}, 1, "in the token", "malformed token"},
+		{"passphrase to --jwt-file", "", []string{"decode", "--jwt-file", fixturePassphrase}, 1, "--jwt-file", "cannot read the file --jwt-file names (a value of 20 characters)"},
+		{"passphrase to --cert-publickey", "", cat(decode, "--cert-publickey", fixturePassphrase), 1, "--cert-publickey", ""},
 		{"base64 body to --cert-privatekey", "", cat(qseow, "--cert-privatekey", body), 1, "--cert-privatekey", "has no -----BEGIN line"},
 		{"key variable holds the base64 body", "", cat(qseow, "--cert-privatekey-env", "BODY"), 1, "--cert-privatekey-env", "without its -----BEGIN and -----END lines"},
 		// decode and idp-config: the key, and the token, where a path belongs.
