@@ -5,6 +5,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"regexp"
 	"strings"
 )
 
@@ -49,19 +50,20 @@ func newFlagSet(name string) *flag.FlagSet {
 
 // parse sets fs's flags from args (the arguments after the command name). It
 // returns errHelp or errVersion when asked for, or a usage error naming the
-// flag that is wrong. No command takes positional arguments.
+// flag that is wrong. No command takes positional arguments. Errors never
+// repeat a value that could be a secret (see checkValue and strayArg).
 func parse(fs *flag.FlagSet, args []string) error {
 	seen := map[string]bool{}
 	for i := 0; i < len(args); i++ {
 		arg := args[i]
 		if arg == "--" {
 			if i+1 < len(args) {
-				return usagef("--help", "unexpected argument %q after --; %s takes only flags", args[i+1], fs.Name())
+				return strayArg(fs, args, i+1, "after --")
 			}
 			return nil
 		}
 		if len(arg) < 2 || arg[0] != '-' {
-			return usagef("--help", "unexpected argument %q; %s takes only flags (quote a value with spaces)", arg, fs.Name())
+			return strayArg(fs, args, i, "")
 		}
 		name, value, hasValue := strings.Cut(strings.TrimPrefix(arg[1:], "-"), "=")
 		switch name {
@@ -72,7 +74,7 @@ func parse(fs *flag.FlagSet, args []string) error {
 		}
 		f := fs.Lookup(name)
 		if f == nil || name == "" {
-			return usagef("--help", "unknown flag %q for %s", "--"+name, fs.Name())
+			return unknownFlag(fs, arg, name)
 		}
 		flagName := "--" + name
 		_, isList := f.Value.(lister)
@@ -107,12 +109,85 @@ func parse(fs *flag.FlagSet, args []string) error {
 			i++
 		}
 		for _, v := range values {
+			if err := checkValue(name, v); err != nil {
+				return err
+			}
 			if err := fs.Set(name, v); err != nil {
-				return usagef(flagName, "%s %q: %v", flagName, v, err)
+				return setError(f, v, err)
 			}
 		}
 	}
 	return nil
+}
+
+// flagLike is an argument that can be repeated in an error: it looks like
+// a flag name, and is too short to be key material.
+var flagLike = regexp.MustCompile(`^[A-Za-z][A-Za-z0-9-]{0,31}$`)
+
+// unknownFlag explains an argument starting with "-" that names no flag.
+func unknownFlag(fs *flag.FlagSet, arg, name string) error {
+	switch {
+	case looksSecret(arg):
+		return usagef("--help", "an argument is %s, given without its flag: a signing key goes in an environment variable named by --cert-privatekey-env; %s takes only flags", describe(arg), fs.Name())
+	case flagLike.MatchString(name):
+		return usagef("--help", "unknown flag %q for %s", "--"+name, fs.Name())
+	}
+	return usagef("--help", "unknown flag for %s: an argument starting with - is %s; give --help for the flags", fs.Name(), describe(arg))
+}
+
+// boolWords are the words people give a boolean flag; the flag package
+// reads most of them, the Node tool only true and false.
+var boolWords = map[string]bool{"yes": true, "no": true, "y": true, "n": true, "on": true, "off": true,
+	"1": true, "0": true, "t": true, "f": true, "TRUE": true, "FALSE": true, "True": true, "False": true}
+
+// strayArg explains args[i], an argument that no flag takes. It is quoted
+// only when it is a known word (a flag name, a boolean word); anything else
+// could be a secret given without its flag, and is described instead.
+func strayArg(fs *flag.FlagSet, args []string, i int, where string) error {
+	arg := args[i]
+	if where == "" && i > 0 {
+		if f := fs.Lookup(strings.TrimLeft(args[i-1], "-")); f != nil && isBool(f) && strings.HasPrefix(args[i-1], "-") {
+			flag := "--" + f.Name
+			if boolWords[arg] || boolWords[strings.ToLower(arg)] {
+				return usagef(flag, "%s is a boolean: give %s true or %s false (the flag alone means true), not %q", flag, flag, flag, arg)
+			}
+			return usagef(flag, "%s is a boolean and takes no value but true or false; the next argument is %s", flag, describe(arg))
+		}
+	}
+	if where != "" {
+		where = " " + where
+	}
+	switch {
+	case looksSecret(arg):
+		return usagef("--help", "argument %d%s is %s, given without its flag: a signing key goes in an environment variable named by --cert-privatekey-env; %s takes only flags",
+			i+1, where, describe(arg), fs.Name())
+	case fs.Lookup(arg) != nil:
+		return usagef("--help", "unexpected argument %q%s: flags start with --, e.g. --%s", arg, where, arg)
+	}
+	return usagef("--help", "unexpected argument %d%s (%s); %s takes only flags: quote a value with spaces, and give each value after its flag",
+		i+1, where, describe(arg), fs.Name())
+}
+
+// echoable is a value short and plain enough to repeat in an error about a
+// flag that carries no secret.
+var echoable = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._:+-]{0,15}$`)
+
+// setError explains a value the flag refused.
+func setError(f *flag.Flag, v string, err error) error {
+	name := "--" + f.Name
+	shown := describe(v)
+	if flagKinds[f.Name] == kindText && echoable.MatchString(v) && !looksSecret(v) {
+		shown = quote(v)
+	}
+	if isBool(f) {
+		return usagef(name, "%s is a boolean: give %s true or %s false (the flag alone means true), not %s", name, name, name, shown)
+	}
+	if g, ok := f.Value.(flag.Getter); ok {
+		if _, isInt := g.Get().(int); isInt {
+			return usagef(name, "%s takes a whole number, not %s", name, shown)
+		}
+	}
+	return usagef(name, "%s %s: %v", name, shown, err)
 }
 
 // isBool reports whether f is a boolean flag, which needs no value.

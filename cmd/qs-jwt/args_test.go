@@ -55,16 +55,22 @@ func TestParse(t *testing.T) {
 		{"-- ends flags", []string{"--userid", "u", "--"}, testFlags{name: "u", days: 1}, "", ""},
 
 		{"unknown flag", []string{"--nope"}, testFlags{}, `unknown flag "--nope" for cmd`, "--help"},
-		{"empty flag name", []string{"--=x"}, testFlags{}, `unknown flag "--"`, "--help"},
-		{"positional", []string{"anna"}, testFlags{}, `unexpected argument "anna"`, "--help"},
-		{"single dash", []string{"-"}, testFlags{}, `unexpected argument "-"`, "--help"},
-		{"after --", []string{"--", "x"}, testFlags{}, `unexpected argument "x" after --`, "--help"},
+		{"empty flag name", []string{"--=x"}, testFlags{}, `unknown flag for cmd: an argument starting with - is a value of 4 characters`, "--help"},
+		{"positional, not repeated", []string{"anna"}, testFlags{}, `unexpected argument 1 (a value of 4 characters); cmd takes only flags`, "--help"},
+		{"flag name without dashes", []string{"userid"}, testFlags{}, `unexpected argument "userid": flags start with --, e.g. --userid`, "--help"},
+		{"single dash", []string{"-"}, testFlags{}, `unexpected argument 1 (a value of 1 character)`, "--help"},
+		{"after --", []string{"--", "x"}, testFlags{}, `unexpected argument 2 after -- (a value of 1 character)`, "--help"},
 		{"missing value", []string{"--userid"}, testFlags{}, "--userid needs a value", "--userid"},
 		{"flag as value", []string{"--userid", "--days", "3"}, testFlags{}, "--userid needs a value", "--userid"},
 		{"groups without value", []string{"--groups", "--userid", "u"}, testFlags{}, "--groups needs at least one value", "--groups"},
 		{"given twice", []string{"--userid", "a", "--userid", "b"}, testFlags{}, "--userid is given twice", "--userid"},
-		{"bad int", []string{"--days", "many"}, testFlags{}, `--days "many"`, "--days"},
-		{"bad bool", []string{"--cert-create=maybe"}, testFlags{}, `--cert-create "maybe"`, "--cert-create"},
+		{"bad int", []string{"--days", "many"}, testFlags{}, `--days takes a whole number, not "many"`, "--days"},
+		{"bad bool", []string{"--cert-create=maybe"}, testFlags{}, `--cert-create is a boolean: give --cert-create true or --cert-create false (the flag alone means true), not "maybe"`, "--cert-create"},
+		{"yes after a bool", []string{"--cert-create", "yes"}, testFlags{}, `--cert-create is a boolean: give --cert-create true or --cert-create false (the flag alone means true), not "yes"`, "--cert-create"},
+		{"other word after a bool", []string{"--cert-create", "maybe"}, testFlags{}, `--cert-create is a boolean and takes no value but true or false; the next argument is a value of 5 characters`, "--cert-create"},
+		{"invalid UTF-8", []string{"--userid", "M\xfcller"}, testFlags{}, `--userid is not valid UTF-8 (byte 0xfc at offset 1)`, "--userid"},
+		{"invalid UTF-8 in a list", []string{"--groups", "ok", "M\xf6ller"}, testFlags{}, `--groups is not valid UTF-8 (byte 0xf6 at offset 1)`, "--groups"},
+		{"invalid UTF-8, = form", []string{"--userid=\xff"}, testFlags{}, `--userid is not valid UTF-8 (byte 0xff at offset 0)`, "--userid"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

@@ -13,34 +13,46 @@ import (
 	"github.com/qsjwt/qsjwt"
 )
 
-// verifierFlags maps the verifier's options, as its errors and problems name
-// them, to decode's flags.
-var verifierFlags = map[string]string{
-	"WithKeyID":              "--keyid",
-	"WithIssuer":             "--expected-issuer",
-	"WithAudience":           "--expected-audience",
-	"WithUserIDClaim":        "--userid-claim",
-	"WithUserDirectoryClaim": "--userdir-claim",
-	"WithGroupsClaim":        "--groups-claim",
-	"WithPublicKey":          "--cert-publickey-file",
+// tokenRef ends the line of a problem inside the token: no flag of
+// decode's fixes it; whoever made the token does.
+const tokenRef = "in the token"
+
+// maxProblems caps the problems decode lists: a token can be made to have
+// thousands (duplicate claim names), and each is a line.
+const maxProblems = 20
+
+// problemOption is the verifier option a problem points at ("" for the
+// token's own problems), by its Go name, as optionFlags keys them.
+//
+// It reads the problem's claim today. When the library's Problem carries
+// the option in a field of its own, this becomes `return p.Option`.
+func problemOption(p qsjwt.Problem) string {
+	return map[string]string{"header.kid": "WithKeyID", "iss": "WithIssuer", "signature": "WithPublicKey"}[p.Claim]
 }
 
-// problemFlags maps a problem's claim to the decode flag that changes the
-// check. Any other problem is the token's own: fixed where it is made, and
-// reported with the flag that gave the token.
-var problemFlags = map[string]string{
-	"header.kid": "--keyid",
-	"iss":        "--expected-issuer",
-	"signature":  "--cert-publickey-file",
-}
-
-// optionNames rewrites the verifier's option names into decode's flags.
+// optionNames rewrites the option names the verifier's rules mention, such
+// as "(WithAudience)", into decode's flags.
 func optionNames() *strings.Replacer {
 	var pairs []string
-	for o, f := range verifierFlags {
-		pairs = append(pairs, o, f)
+	for o, f := range optionFlags {
+		if f.decode != "" && strings.HasPrefix(o, "With") { // rule text names options, never parameters
+			pairs = append(pairs, o, f.decode)
+		}
 	}
 	return strings.NewReplacer(pairs...)
+}
+
+// problemSubject names what a problem is about, quoting names that come
+// from the token: claim "userId", header "kid", signature.
+func problemSubject(claim string) string {
+	switch claim {
+	case "token", "header", "payload", "signature":
+		return claim
+	}
+	if name, ok := strings.CutPrefix(claim, "header."); ok {
+		return "header " + quote(name)
+	}
+	return "claim " + quote(claim)
 }
 
 func runDecode(e *env, args []string) error {
@@ -115,7 +127,7 @@ func runDecode(e *env, args []string) error {
 	}
 	d, err := qsjwt.Decode(token)
 	if err != nil {
-		return failf(tokenFlag, "%s", trimLib(err.Error()))
+		return failf(tokenRef, "%s", trimLib(err.Error()))
 	}
 	if !hasKey {
 		return e.printDecoded(d, asJSON, result{})
@@ -166,7 +178,7 @@ func runDecode(e *env, args []string) error {
 		}
 		var cl *qsjwt.QSEoWClaims
 		if cl, verr = v.Verify(token); cl != nil {
-			return e.printDecoded(d, asJSON, result{variant: variant, verified: true, warnings: cl.Warnings, tokenFlag: tokenFlag})
+			return e.printDecoded(d, asJSON, result{variant: variant, verified: true, warnings: cl.Warnings, tokenFlag: tokenFlag, keyFlag: keyFlag})
 		}
 	case "cloud":
 		// Without --expected-issuer or --keyid the token's own value is
@@ -192,14 +204,14 @@ func runDecode(e *env, args []string) error {
 		}
 		var cl *qsjwt.CloudClaims
 		if cl, verr = v.Verify(token); cl != nil {
-			return e.printDecoded(d, asJSON, result{variant: variant, verified: true, warnings: cl.Warnings, tokenFlag: tokenFlag})
+			return e.printDecoded(d, asJSON, result{variant: variant, verified: true, warnings: cl.Warnings, tokenFlag: tokenFlag, keyFlag: keyFlag})
 		}
 	}
 	var ve *qsjwt.VerifyError
 	if !errors.As(verr, &ve) {
-		return failf(tokenFlag, "%s", trimLib(verr.Error()))
+		return failf(tokenRef, "%s", trimLib(verr.Error()))
 	}
-	return e.printDecoded(d, asJSON, result{variant: variant, verified: ve.SignatureVerified, refused: ve, tokenFlag: tokenFlag})
+	return e.printDecoded(d, asJSON, result{variant: variant, verified: ve.SignatureVerified, refused: ve, tokenFlag: tokenFlag, keyFlag: keyFlag})
 }
 
 // result is what verification found, for printDecoded.
@@ -209,15 +221,19 @@ type result struct {
 	warnings  []qsjwt.Problem
 	refused   *qsjwt.VerifyError
 	tokenFlag string
+	keyFlag   string // the flag that gave the key
 }
 
 // printDecoded prints the decoded token on stdout and, on stderr, one line
-// per problem; it returns an error (exit 1) when Qlik would refuse the token.
+// per problem (at most maxProblems, then how many more); it returns an
+// error (exit 1) when Qlik would refuse the token. Names and values from the
+// token are quoted or escaped: nothing in a token reaches the terminal raw.
 func (e *env) printDecoded(d *qsjwt.Decoded, asJSON bool, r result) error {
 	problems := r.warnings
 	if r.refused != nil {
 		problems = r.refused.Problems
 	}
+	shown := problems[:min(len(problems), maxProblems)]
 	if asJSON {
 		var out map[string]json.RawMessage
 		raw, err := json.Marshal(d)
@@ -231,17 +247,24 @@ func (e *env) printDecoded(d *qsjwt.Decoded, asJSON bool, r result) error {
 		if r.variant != "" {
 			out["variant"] = jsonValue(r.variant)
 			out["accepted"] = jsonValue(r.refused == nil)
-			out["problems"] = jsonValue(append([]qsjwt.Problem{}, problems...))
+			out["problems"] = jsonValue(append([]qsjwt.Problem{}, shown...))
+			if n := len(problems) - len(shown); n > 0 {
+				out["problemsNotShown"] = jsonValue(n)
+			}
 		}
 		body, _ := json.MarshalIndent(orderedJSON(out), "", "  ")
-		fmt.Fprintf(e.stdout, "%s\n", body)
+		fmt.Fprintf(e.stdout, "%s\n", safeJSON(body))
 	} else {
 		text := d.String()
-		if r.verified { // drop the library's "UNVERIFIED" first line
+		if r.variant != "" { // a key was given: replace the library's "UNVERIFIED: decoded without a key" line
 			_, text, _ = strings.Cut(text, "\n")
-			text = "signature: verified with the given key\n" + text
+			first := "signature: verified with the given key\n"
+			if !r.verified {
+				first = "signature: NOT VERIFIED with the given key: anyone could have written these values\n"
+			}
+			text = first + text
 		}
-		fmt.Fprint(e.stdout, text)
+		fmt.Fprint(e.stdout, safeText(text))
 		switch {
 		case r.variant == "":
 			fmt.Fprintln(e.stdout, "verdict:   not checked; give --cert-publickey-file (and --variant) to check it as Qlik would")
@@ -253,36 +276,47 @@ func (e *env) printDecoded(d *qsjwt.Decoded, asJSON bool, r result) error {
 	}
 	rename := optionNames()
 	var errs []error
-	for _, p := range problems {
-		flag, ok := problemFlags[p.Claim]
-		if !ok {
-			flag = r.tokenFlag
+	for _, p := range shown {
+		flag := optionFlags[problemOption(p)].decode
+		switch {
+		case flag == "":
+			flag = tokenRef
+		case flag == "--cert-publickey-file":
+			flag = r.keyFlag
 		}
 		rule := strings.ReplaceAll(rename.Replace(p.Rule), " ("+flag+")", "") // the line ends with it
-		msg := fmt.Sprintf("%s: %s", p.Claim, rule)
+		msg := fmt.Sprintf("%s: %s", problemSubject(p.Claim), rule)
 		if p.Warning {
 			e.warnf("%s (%s)", msg, flag)
 			continue
 		}
 		errs = append(errs, failf(flag, "%s", msg))
 	}
+	if n := len(problems) - len(shown); n > 0 {
+		if r.refused == nil { // warnings only
+			e.warnf("and %d more %s not listed (%s)", n, plural(n, "warning"), tokenRef)
+		} else {
+			errs = append(errs, failf(tokenRef, "and %d more %s not listed", n, plural(n, "problem")))
+		}
+	}
 	return errors.Join(errs...)
 }
 
-// verifierError maps the verifier's option errors to decode's flags.
+// verifierError maps the verifier's option errors to decode's flags: a
+// refused option is a usage error (exit 2).
 func verifierError(err error, keyFlag string) error {
 	var out []error
 	for _, e := range flatten(err) {
-		flag := keyFlag
 		msg := trimLib(e.Error())
 		var oe *qsjwt.OptionError
 		if errors.As(e, &oe) {
-			if f, ok := verifierFlags[oe.Option]; ok && oe.Option != "WithPublicKey" {
-				flag = f
-			}
 			msg = oe.Reason
+			if f := optionFlags[oe.Option].decode; f != "" && oe.Option != "WithPublicKey" {
+				out = append(out, usagef(f, "%s", optionNames().Replace(msg)))
+				continue
+			}
 		}
-		out = append(out, failf(flag, "%s", optionNames().Replace(msg)))
+		out = append(out, failf(keyFlag, "%s", optionNames().Replace(msg)))
 	}
 	return errors.Join(out...)
 }
@@ -321,7 +355,7 @@ type orderedJSON map[string]json.RawMessage
 func (o orderedJSON) MarshalJSON() ([]byte, error) {
 	var b bytes.Buffer
 	b.WriteByte('{')
-	keys := []string{"variant", "accepted", "unverified", "problems", "header", "claims", "dates"}
+	keys := []string{"variant", "accepted", "unverified", "problems", "problemsNotShown", "header", "claims", "dates"}
 	for _, k := range slices.Sorted(maps.Keys(o)) {
 		if !slices.Contains(keys, k) {
 			keys = append(keys, k)

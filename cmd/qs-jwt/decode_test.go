@@ -124,28 +124,28 @@ func TestDecodeRefused(t *testing.T) {
 		lines []string // error lines expected on stderr, each whole
 	}{
 		{"other tool's token", append(append([]string{"--jwt-file", otherToolJWT}, key...), cloudIdP...), []string{
-			`qs-jwt: aud: is an array ["qlik.api/login/jwt-session"], not a string; Qlik Cloud needs the plain string "qlik.api/login/jwt-session" (--jwt-file)`,
-			`qs-jwt: email_verified: is the string "true"; Qlik Cloud needs the JSON boolean true or false, not a string (--jwt-file)`,
-			`qs-jwt: jti: is missing; Qlik Cloud needs a unique ID per token (and refuses one it has seen) (--jwt-file)`,
-			`qs-jwt: nbf: is missing; Qlik Cloud refuses a token without it (INTERNAL-TOKEN-1 Missing required claim: nbf) (--jwt-file)`,
-			`qs-jwt: exp: exp - iat is 31536000 s (365 days); Qlik Cloud allows at most 3600 s (--jwt-file)`,
-			`qs-jwt: warning: group: is ignored: Qlik Cloud reads "groups" (plural), so the user gets none of these groups; rename the claim (--jwt-file)`,
+			`qs-jwt: claim "aud": is an array ["qlik.api/login/jwt-session"], not a string; Qlik Cloud needs the plain string "qlik.api/login/jwt-session" (in the token)`,
+			`qs-jwt: claim "email_verified": is the string "true"; Qlik Cloud needs the JSON boolean true or false, not a string (in the token)`,
+			`qs-jwt: claim "jti": is missing; Qlik Cloud needs a unique ID per token (and refuses one it has seen) (in the token)`,
+			`qs-jwt: claim "nbf": is missing; Qlik Cloud refuses a token without it (INTERNAL-TOKEN-1 Missing required claim: nbf) (in the token)`,
+			`qs-jwt: claim "exp": exp - iat is 31536000 s (365 days); Qlik Cloud allows at most 3600 s (in the token)`,
+			`qs-jwt: warning: claim "group": is ignored: Qlik Cloud reads "groups" (plural), so the user gets none of these groups; rename the claim (in the token)`,
 		}},
 		{"wrong issuer and key ID", append([]string{"--jwt-file", cloudJWT, "--expected-issuer", "other", "--keyid", "kid-2"}, key...), []string{
-			`qs-jwt: header.kid: is "kid-1"; the identity provider's Key ID is "kid-2" (--keyid)`,
-			`qs-jwt: iss: is "tenant.eu.qlikcloud.com"; the identity provider's issuer is "other", and they must match exactly (--expected-issuer)`,
+			`qs-jwt: header "kid": is "kid-1"; the identity provider's Key ID is "kid-2" (--keyid)`,
+			`qs-jwt: claim "iss": is "tenant.eu.qlikcloud.com"; the identity provider's issuer is "other", and they must match exactly (--expected-issuer)`,
 		}},
 		{"tampered", append([]string{"--jwt", tampered, "--variant", "cloud"}, append(key, cloudIdP...)...), []string{
 			"qs-jwt: signature: does not verify with the given key (RSA-2048): the token was changed after it was signed, or signed with another key (--cert-publickey-file)",
 		}},
 		{"expired", append([]string{"--jwt", expired}, append(key, cloudIdP...)...), []string{
-			"qs-jwt: exp: expired at 2026-11-29T11:05:00Z; now is 2026-11-29T12:00:00Z (clock skew 5s) (--jwt)",
+			`qs-jwt: claim "exp": expired at 2026-11-29T11:05:00Z; now is 2026-11-29T12:00:00Z (clock skew 5s) (in the token)`,
 		}},
 		{"qseow with the default claim names", append([]string{"--jwt-file", qseowJWT, "--variant", "qseow"}, key...), []string{
-			`qs-jwt: userId: is missing: the virtual proxy's "JWT attribute for user ID" is "userId" (--userid-claim) (--jwt-file)`,
+			`qs-jwt: claim "userId": is missing: the virtual proxy's "JWT attribute for user ID" is "userId" (--userid-claim) (in the token)`,
 		}},
 		{"qseow audience", append([]string{"--jwt-file", qseowJWT, "--userid-claim", "user", "--userdir-claim", "directory", "--expected-audience", "other"}, key...), []string{
-			`qs-jwt: aud: is "qlik-sense"; the virtual proxy's JWT audience is "other" (--expected-audience), and they must match exactly (--jwt-file)`,
+			`qs-jwt: claim "aud": is "qlik-sense"; the virtual proxy's JWT audience is "other" (--expected-audience), and they must match exactly (in the token)`,
 		}},
 	}
 	for _, tc := range tests {
@@ -203,11 +203,95 @@ func TestDecodeFailures(t *testing.T) {
 		{"cloud flag with qseow", runOpts{}, append([]string{"--jwt-file", cloudJWT, "--variant", "qseow", "--keyid", "k"}, key...), 2, "for both variants", "--variant"},
 		{"two keys", runOpts{}, append([]string{"--jwt-file", cloudJWT, "--cert-publickey", "x"}, key...), 2, "give one", "--cert-publickey-file"},
 		{"both on stdin", runOpts{}, []string{"--jwt-file", "-", "--cert-publickey-file", "-"}, 2, "both come from stdin", "--cert-publickey-file"},
-		{"not a token", runOpts{}, []string{"--jwt", "abc"}, 1, "malformed token: token has 1 parts", "--jwt"},
-		{"Bearer prefix", runOpts{}, []string{"--jwt", "Bearer a.b.c"}, 1, `starts with "Bearer "`, "--jwt"},
-		{"empty stdin", runOpts{}, []string{"--jwt-file", "-"}, 1, "token is empty", "--jwt-file"},
-		{"missing token file", runOpts{}, []string{"--jwt-file", "nope.jwt"}, 1, "cannot read nope.jwt", "--jwt-file"},
+		{"not a token", runOpts{}, []string{"--jwt", "abc"}, 1, "malformed token: token has 1 parts", "in the token"},
+		{"a file to --jwt", runOpts{}, []string{"--jwt", cloudJWT}, 2, "--jwt takes the token itself, and \"../../testdata/test-only-cloud-openssl.jwt\" is a file: give it with --jwt-file", "--jwt"},
+		{"Bearer prefix", runOpts{}, []string{"--jwt", "Bearer a.b.c"}, 1, `starts with "Bearer "`, "in the token"},
+		{"empty stdin", runOpts{}, []string{"--jwt-file", "-"}, 1, "token is empty", "in the token"},
+		{"missing token file", runOpts{}, []string{"--jwt-file", "nope.jwt"}, 1, `cannot read "nope.jwt"`, "--jwt-file"},
 		{"private key as key", runOpts{}, []string{"--jwt-file", cloudJWT, "--cert-publickey-file", keyPath}, 1, "private key given where", "--cert-publickey-file"},
 		{"empty JWK", runOpts{}, []string{"--jwt-file", cloudJWT, "--cert-publickey", "{}"}, 1, "", "--cert-publickey"},
 	})
+}
+
+// TestDecodeTerminalInjection: names and values a token holds reach the
+// terminal quoted or escaped, never as raw control characters, and a token
+// made to hold thousands of problems gives at most 20 lines and a count.
+func TestDecodeTerminalInjection(t *testing.T) {
+	var b strings.Builder
+	b.WriteString(`{"iss":"tenant.eu.qlikcloud.com","aud":"qlik.api/login/jwt-session","sub":"a","subType":"user","name":"N\u001b[2J` + "\u009b31m\u202e" + `","email":"n@example.com","email_verified":true,"jti":"j","iat":1795953600,"nbf":1795953595,"exp":1795953900`)
+	b.WriteString(`,"\u001b]0;pwned\u0007\n` + "\u2028" + `x":"\u001b[31mred` + "\u0085" + `"`)
+	for i := 0; i < 30; i++ { // the same name again and again: a problem each time
+		b.WriteString(`,"dup\u001b[1m":1`)
+	}
+	b.WriteString("}")
+	tok := signStdlib(t, `{"alg":"RS256","kid":"kid-1","typ":"JWT"}`, b.String())
+
+	raw := func(out string) {
+		t.Helper()
+		for _, bad := range []string{"\x1b", "\x07", "\u009b", "\u202e", "\u2028", "\u0085"} {
+			assert.NotContains(t, out, bad, "a raw control character reaches the terminal")
+		}
+	}
+	for _, args := range [][]string{
+		{"decode", "--jwt", tok},
+		{"decode", "--jwt", tok, "--json"},
+		append([]string{"decode", "--jwt", tok, "--cert-publickey-file", certPath}, cloudIdP...),
+		append([]string{"decode", "--jwt", tok, "--cert-publickey-file", certPath, "--json"}, cloudIdP...),
+	} {
+		var stdout, stderr strings.Builder
+		code := run(args, strings.NewReader(""), &stdout, &stderr, func(string) string { return "" })
+		r := runResult{code, stdout.String(), stderr.String()}
+		assertNoSecrets(t, r.stdout, r.stderr)
+		raw(r.stdout)
+		raw(r.stderr)
+		if strings.Contains(strings.Join(args, " "), "--json") {
+			var out map[string]any
+			require.NoError(t, json.Unmarshal([]byte(r.stdout), &out), "the escaped JSON is still JSON")
+			claims := out["claims"].(map[string]any)
+			assert.Equal(t, "N\x1b[2J\u009b31m\u202e", claims["name"], "and means the same")
+			if problems, ok := out["problems"].([]any); ok {
+				assert.Len(t, problems, maxProblems, "--json lists 20 problems too")
+				assert.Greater(t, out["problemsNotShown"], 0.0, "and how many more")
+			}
+		} else {
+			assert.Contains(t, r.stdout, `\x1b]0;pwned\a\n\u2028x`, "the name, quoted")
+			assert.Contains(t, r.stdout, `"N\u001b[2J\u009b31m\u202e"`, "the value, escaped")
+		}
+		if strings.Contains(strings.Join(args, " "), "--cert-publickey-file") {
+			assert.Equal(t, 1, r.code)
+			var lines []string
+			for _, l := range strings.Split(strings.TrimSpace(r.stderr), "\n") {
+				if !strings.HasPrefix(l, "qs-jwt: warning: ") {
+					lines = append(lines, l)
+				}
+			}
+			assert.LessOrEqual(t, len(lines), maxProblems+1, "at most 20 problems, then a count")
+			assert.Regexp(t, `^qs-jwt: and [0-9]+ more problems not listed \(in the token\)$`, lines[len(lines)-1])
+			assert.Contains(t, r.stderr, `claim "dup\x1b[1m"`, "the name from the token, quoted")
+		}
+	}
+}
+
+// TestDecodeSignatureLine: with a key, decode says whether the signature
+// verified; it never says "decoded without a key".
+func TestDecodeSignatureLine(t *testing.T) {
+	good := strings.TrimSpace(readFixture(t, "test-only-cloud-openssl.jwt"))
+	parts := strings.Split(good, ".")
+	forged := signStdlib(t, `{"alg":"RS256","kid":"kid-1","typ":"JWT"}`, `{"sub":"x"}`)
+	tampered := parts[0] + "." + strings.Split(forged, ".")[1] + "." + parts[2]
+	none := base64.RawURLEncoding.EncodeToString([]byte(`{"alg":"none"}`)) + "." + parts[1] + "."
+
+	r := qsArgs(t, append([]string{"decode", "--jwt", good, "--cert-publickey-file", certPath}, cloudIdP...)...)
+	assert.True(t, strings.HasPrefix(r.stdout, "signature: verified with the given key\n"), r.stdout)
+	for name, tok := range map[string]string{"tampered": tampered, "alg none": none} {
+		var stdout, stderr strings.Builder
+		code := run(append([]string{"decode", "--jwt", tok, "--cert-publickey-file", certPath}, cloudIdP...), strings.NewReader(""), &stdout, &stderr, func(string) string { return "" })
+		r := runResult{code, stdout.String(), stderr.String()}
+		assert.Equal(t, 1, r.code, name)
+		assert.True(t, strings.HasPrefix(r.stdout, "signature: NOT VERIFIED with the given key"), "%s: %s", name, r.stdout)
+		assert.NotContains(t, r.stdout, "without a key", name)
+		assert.NotContains(t, r.stderr, "(--jwt)", "%s: the token's problems name the token", name)
+	}
+	r = qsArgs(t, "decode", "--jwt", good)
+	assert.True(t, strings.HasPrefix(r.stdout, "UNVERIFIED: decoded without a key"), "without a key it says so")
 }

@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"debug/elf"
 	"errors"
 	"fmt"
 	"os"
@@ -26,9 +27,19 @@ func TestBinary(t *testing.T) {
 		t.Skip("no go command to build with")
 	}
 	bin := filepath.Join(t.TempDir(), "qs-jwt")
-	build := exec.Command(goBin, "build", "-o", bin, ".")
+	// As scripts/release.sh builds it: static, with the version stamped.
+	build := exec.Command(goBin, "build", "-ldflags", "-X main.version=v9.9.9-test", "-o", bin, ".")
+	build.Env = append(os.Environ(), "CGO_ENABLED=0")
 	out, err := build.CombinedOutput()
 	require.NoError(t, err, "go build: %s", out)
+	if f, err := elf.Open(bin); err == nil { // on Linux: no dynamic loader, no shared libraries
+		for _, p := range f.Progs {
+			assert.NotEqual(t, elf.PT_INTERP, p.Type, "the binary is static")
+		}
+		libs, _ := f.ImportedLibraries()
+		assert.Empty(t, libs)
+		f.Close()
+	}
 
 	key := strings.ReplaceAll(readFixture(t, "test-only-rsa2048-pkcs8.pem"), "\n", `\n`) // as a CI secret often holds it
 	exe := func(stdin string, args ...string) runResult {
@@ -74,12 +85,17 @@ func TestBinary(t *testing.T) {
 	assert.Empty(t, r.stdout)
 	assert.Equal(t, "qs-jwt: environment variable NOT_SET is empty or not set; put the PEM private key in it (--cert-privatekey-env)\n", r.stderr)
 
+	// The key given as the command, as the process receives it.
+	r = exe("", readFixture(t, "test-only-rsa2048-pkcs8.pem"))
+	assert.Equal(t, 2, r.code)
+	assert.Contains(t, r.stderr, "looks like a PEM key, not a command")
+
 	r = exe("", "decode", "--jwt-file", otherToolJWT, "--cert-publickey-file", certPath)
 	assert.Equal(t, 1, r.code, "a token Qlik would refuse")
 
 	r = exe("", "--version")
 	assert.Equal(t, 0, r.code)
-	assert.True(t, strings.HasPrefix(r.stdout, "qs-jwt "), r.stdout)
+	assert.True(t, strings.HasPrefix(r.stdout, "qs-jwt v9.9.9-test go1."), "the stamped version: %s", r.stdout)
 
 	r = exe("", "frobnicate")
 	assert.Equal(t, 2, r.code)

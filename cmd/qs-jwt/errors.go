@@ -51,7 +51,7 @@ func report(w io.Writer, err error) int {
 		if !errors.As(e, &ce) {
 			ce = &cliError{code: exitFailed, flag: "--help", msg: trimLib(e.Error())}
 		}
-		fmt.Fprintln(w, oneLine(ce.Error()))
+		fmt.Fprintln(w, safeText(oneLine(ce.Error())))
 		code = max(code, ce.code)
 	}
 	return code
@@ -88,18 +88,39 @@ func oneLine(s string) string {
 // trimLib drops the library's "qsjwt: " prefix: the CLI prints its own.
 func trimLib(s string) string { return strings.TrimPrefix(s, "qsjwt: ") }
 
-// optionFlags maps the library's options to the flags that set them.
-var optionFlags = map[string]string{
-	"WithTTL":                "--expires",
-	"WithNotBeforeSkew":      "--expires",
-	"WithAlgorithm":          "--alg",
-	"WithAudience":           "--audience",
-	"WithUserIDClaim":        "--userid-claim",
-	"WithUserDirectoryClaim": "--userdir-claim",
-	"WithGroupsClaim":        "--groups-claim",
-	"issuer":                 "--issuer", // NewCloud's parameters
-	"keyID":                  "--keyid",
+// optionFlag names the flag that sets a library option in each command:
+// the create commands (and idp-config), decode and keygen; "" where the
+// command has none.
+type optionFlag struct{ create, decode, keygen string }
+
+// optionFlags maps each library option, by its Go name, to the flags that
+// set it. It is the one place that ties options to flags: builder,
+// verifier and certificate errors (OptionError.Option), the options the
+// verifier's rules name ("... (WithAudience)"), and the options the
+// verifier's problems point at (problemOption) are all read through it.
+var optionFlags = map[string]optionFlag{
+	"WithTTL":                {create: "--expires"},
+	"WithNotBeforeSkew":      {create: "--expires"},
+	"WithAlgorithm":          {create: "--alg"},
+	"WithAudience":           {create: "--audience", decode: "--expected-audience"},
+	"WithUserIDClaim":        {create: "--userid-claim", decode: "--userid-claim"},
+	"WithUserDirectoryClaim": {create: "--userdir-claim", decode: "--userdir-claim"},
+	"WithGroupsClaim":        {create: "--groups-claim", decode: "--groups-claim"},
+	"WithIssuer":             {create: "--issuer", decode: "--expected-issuer"},
+	"WithKeyID":              {create: "--keyid", decode: "--keyid"},
+	"issuer":                 {create: "--issuer"}, // NewCloud's parameters
+	"keyID":                  {create: "--keyid"},
+	"key":                    {decode: "--cert-publickey-file"}, // the verifiers' first parameter
+	"WithPublicKey":          {decode: "--cert-publickey-file"}, // what a signature problem points at
+	"WithCommonName":         {keygen: "--cn"},
+	"WithValidity":           {create: "--cert-create-expires-days", keygen: "--days"},
 }
+
+// createFlag, decodeFlag and keygenFlag pick a command's column of
+// optionFlags.
+func createFlag(o optionFlag) string { return o.create }
+func decodeFlag(o optionFlag) string { return o.decode }
+func keygenFlag(o optionFlag) string { return o.keygen }
 
 // fieldFlags maps the library's user fields (as ClaimError.Field names them)
 // to the flags that set them; a field is matched by prefix, so that
@@ -111,7 +132,6 @@ var fieldFlags = []struct{ field, flag string }{
 	{"QSEoWUser.Email", "--useremail"},
 	{"QSEoWUser.Groups", "--groups"},
 	{"QSEoWUser.Attributes", "--claim"},
-	{"WithAudience", "--audience"},
 	{"CloudUser.Subject", "--sub"},
 	{"CloudUser.Name", "--username"},
 	{"CloudUser.Email", "--useremail"},
@@ -120,7 +140,8 @@ var fieldFlags = []struct{ field, flag string }{
 
 // libError turns the library's error into problems naming the flags that fix
 // them. keyFlag is the flag that gave the key; renames maps a flag to the
-// spelling the user gave (e.g. --sub given as --userid). Every problem is a
+// spelling the user gave (e.g. --sub given as --userid). A problem a flag's
+// value causes is a usage error (exit 2); any other (the key, I/O) is a
 // failure of the work (exit 1).
 func libError(err error, keyFlag string, renames map[string]string) error {
 	if err == nil {
@@ -128,29 +149,32 @@ func libError(err error, keyFlag string, renames map[string]string) error {
 	}
 	var out []error
 	for _, e := range flatten(err) {
-		flag := keyFlag
+		flag := ""
 		msg := trimLib(e.Error())
 		var oe *qsjwt.OptionError
 		var ce *qsjwt.ClaimError
 		switch {
 		case errors.As(e, &oe):
-			if f, ok := optionFlags[oe.Option]; ok {
-				flag = f
-			}
+			flag = optionFlags[oe.Option].create
 			msg = oe.Reason
 		case errors.As(e, &ce):
+			flag = optionFlags[ce.Field].create // a claim an option names, such as aud
 			for _, ff := range fieldFlags {
 				if strings.HasPrefix(ce.Field, ff.field) {
 					flag = ff.flag
 					break
 				}
 			}
-			msg = fmt.Sprintf("claim %q: %s", ce.Claim, ce.Reason)
+			msg = fmt.Sprintf("claim %s: %s", quote(ce.Claim), ce.Reason)
 		}
 		if r, ok := renames[flag]; ok {
 			flag = r
 		}
-		out = append(out, failf(flag, "%s", msg))
+		if flag == "" {
+			out = append(out, failf(keyFlag, "%s", msg))
+			continue
+		}
+		out = append(out, usagef(flag, "%s", msg))
 	}
 	return errors.Join(out...)
 }

@@ -40,7 +40,7 @@ func TestLibError(t *testing.T) {
 		fmt.Errorf("%w: RSA key has 1024 bits", qsjwt.ErrKey),
 	), "--cert-privatekey-env", map[string]string{"--sub": "--userid"})
 	var b bytes.Buffer
-	assert.Equal(t, exitFailed, report(&b, err))
+	assert.Equal(t, exitUsage, report(&b, err), "a flag's value Qlik refuses is a usage error")
 	assert.Equal(t, "qs-jwt: the issuer is empty (--issuer)\n"+
 		"qs-jwt: claim \"sub\": is empty (--userid)\n"+
 		"qs-jwt: claim \"groups\": a group name is empty (--groups)\n"+

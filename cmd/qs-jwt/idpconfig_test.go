@@ -79,10 +79,10 @@ func TestIdPConfigFailures(t *testing.T) {
 		{"no issuer", runOpts{}, []string{"--cert-file", certPath}, 2, "needs the issuer", "--issuer"},
 		{"private key", runOpts{}, []string{"--issuer", "I", "--cert-file", keyPath}, 1, "private key given where a public key or certificate belongs", "--cert-file"},
 		{"public key", runOpts{}, []string{"--issuer", "I", "--cert-file", fixture("test-only-rsa2048-public.pem")}, 1, "give the certificate", "--cert-file"},
-		{"missing file", runOpts{}, []string{"--issuer", "I", "--cert-file", "nope.cer"}, 1, "cannot read nope.cer", "--cert-file"},
+		{"missing file", runOpts{}, []string{"--issuer", "I", "--cert-file", "nope.cer"}, 1, `cannot read "nope.cer"`, "--cert-file"},
 		{"garbage on stdin", runOpts{stdin: "x"}, []string{"--issuer", "I", "--cert-file", "-"}, 1, "no -----BEGIN", "--cert-file"},
-		{"issuer with space", runOpts{}, []string{"--issuer", "I ", "--cert-file", certPath}, 1, "white space", "--issuer"},
-		{"empty key ID", runOpts{}, []string{"--issuer", "I", "--keyid", "", "--cert-file", certPath}, 1, "key ID is empty", "--keyid"},
+		{"issuer with space", runOpts{}, []string{"--issuer", "I ", "--cert-file", certPath}, 2, "white space", "--issuer"},
+		{"empty key ID", runOpts{}, []string{"--issuer", "I", "--keyid", "", "--cert-file", certPath}, 2, "key ID is empty", "--keyid"},
 	})
 }
 

@@ -129,8 +129,8 @@ func TestKeygenFailures(t *testing.T) {
 		{"unknown type", runOpts{}, []string{"--type", "dsa"}, 2, "give one of rsa, ec", "--type"},
 		{"zero days", runOpts{}, []string{"--type", "ec", "--days", "0"}, 2, "out of range", "--days"},
 		{"too many days", runOpts{}, []string{"--type", "ec", "--days", "40000"}, 2, "out of range", "--days"},
-		{"not a number", runOpts{}, []string{"--days", "ten"}, 2, `--days "ten"`, "--days"},
-		{"empty common name", runOpts{}, []string{"--type", "ec", "--cn", " "}, 1, "common name is empty", "--cn"},
+		{"not a number", runOpts{}, []string{"--days", "ten"}, 2, `--days takes a whole number, not "ten"`, "--days"},
+		{"empty common name", runOpts{}, []string{"--type", "ec", "--cn", " "}, 2, "common name is empty", "--cn"},
 		{"prefix given twice", runOpts{}, []string{"--type", "ec", "--cert-file-prefix", dir + "/x-"}, 2, "given twice", "--cert-file-prefix"},
 	})
 	r := qsArgs(t, "keygen", "--type", "ec", "--cert-file-prefix", dir+"/nope/")

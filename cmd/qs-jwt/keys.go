@@ -26,13 +26,13 @@ func (e *env) readInput(flag, path string) ([]byte, error) {
 	if path != "-" {
 		f, err := os.Open(path)
 		if err != nil {
-			return nil, failf(flag, "cannot read %s: %v", path, errors.Unwrap(err))
+			return nil, failf(flag, "cannot read %s: %v", shownPath(flag, path), errors.Unwrap(err))
 		}
 		defer f.Close()
 		if fi, err := f.Stat(); err == nil && fi.IsDir() {
-			return nil, failf(flag, "%s is a directory; give a file", path)
+			return nil, failf(flag, "%s is a directory; give a file", shownPath(flag, path))
 		}
-		r, name = f, path
+		r, name = f, shownPath(flag, path)
 	}
 	data, err := io.ReadAll(io.LimitReader(r, maxInput+1))
 	if err != nil {
@@ -129,7 +129,7 @@ func (k *keyFlags) load(e *env) (*signingKey, error) {
 	if k.passEnv != "" {
 		p := e.getenv(k.passEnv)
 		if p == "" {
-			return nil, failf("--passphrase-env", "environment variable %s is empty or not set", k.passEnv)
+			return nil, failf("--passphrase-env", "%s is empty or not set; give the NAME of the variable that holds the passphrase", shownVar("--passphrase-env", k.passEnv))
 		}
 		opts = append(opts, qsjwt.WithPassphrase([]byte(p)))
 	}
@@ -144,7 +144,7 @@ func (k *keyFlags) load(e *env) (*signingKey, error) {
 	case flag == "--cert-privatekey-env":
 		v := e.getenv(k.envVar)
 		if v == "" {
-			return nil, failf(flag, "environment variable %s is empty or not set; put the PEM private key in it", k.envVar)
+			return nil, failf(flag, "%s is empty or not set; put the PEM private key in it", shownVar(flag, k.envVar))
 		}
 		s, err = qsjwt.SignerFromPEM([]byte(v), opts...)
 	case flag == "--cert-privatekey":
@@ -152,17 +152,17 @@ func (k *keyFlags) load(e *env) (*signingKey, error) {
 		s, err = qsjwt.SignerFromPEM([]byte(k.text), opts...)
 	case k.file == "":
 		return nil, usagef(flag, "--cert-privatekey-file is empty; give the path of the private key file")
-	case k.file == "-":
-		data, rerr := e.readInput(flag, "-")
+	default:
+		// The CLI reads the file itself, so that its errors name the path
+		// only as shownPath allows (SignerFromPEMFile's repeat it).
+		data, rerr := e.readInput(flag, k.file)
 		if rerr != nil {
 			return nil, rerr
 		}
 		s, err = qsjwt.SignerFromPEM(data, opts...)
-	default:
-		s, err = qsjwt.SignerFromPEMFile(k.file, opts...)
 	}
 	if err != nil {
-		return nil, keyError(err, flag, k.passEnv)
+		return nil, keyError(err, flag, k)
 	}
 	return &signingKey{signer: s, flag: flag}, nil
 }
@@ -184,12 +184,14 @@ func (k *keyFlags) finish(e *env, sk *signingKey) error {
 
 // keyError explains a private key the library refused, naming the flag that
 // fixes it; for an encrypted key that is --passphrase-env.
-func keyError(err error, flag, passEnv string) error {
+func keyError(err error, flag string, k *keyFlags) error {
 	switch {
 	case errors.Is(err, qsjwt.ErrEncryptedKey):
 		return failf("--passphrase-env", "the private key is encrypted; put its passphrase in an environment variable and name it with --passphrase-env, or decrypt the key once with `openssl pkey -in enc.pem -out key.pem`")
 	case errors.Is(err, qsjwt.ErrWrongPassphrase):
-		return failf("--passphrase-env", "the passphrase in %s does not decrypt the private key (or the key is damaged); check the passphrase", passEnv)
+		return failf("--passphrase-env", "the passphrase in %s does not decrypt the private key (or the key is damaged); check the passphrase", shownVar("--passphrase-env", k.passEnv))
+	case flag == "--cert-privatekey" && k.text != "" && !strings.Contains(k.text, "-----BEGIN"):
+		return failf(flag, "--cert-privatekey takes the PEM text itself, and %s has no -----BEGIN line: give a file with --cert-privatekey-file, or a variable's NAME with --cert-privatekey-env", describe(k.text))
 	}
 	return libError(err, flag, nil)
 }
@@ -254,23 +256,24 @@ func (k *newKey) print(w io.Writer) {
 	fmt.Fprintf(w, "key ID:      %s (RFC 7638 thumbprint; usable as the Qlik Cloud identity provider's Key ID)\n", k.kid)
 }
 
-// certError maps the library's certificate option errors to flags.
+// certError maps the library's certificate option errors to flags: a
+// refused option is a usage error (exit 2) naming the flag of daysFlag's
+// command; anything else a failure of mainFlag's work.
 func certError(err error, mainFlag, daysFlag string) error {
+	column := createFlag
+	if daysFlag == "--days" {
+		column = keygenFlag
+	}
 	var out []error
 	for _, e := range flatten(err) {
-		flag := mainFlag
 		var oe *qsjwt.OptionError
 		if errors.As(e, &oe) {
-			switch oe.Option {
-			case "WithCommonName":
-				flag = "--cn"
-			case "WithValidity":
-				flag = daysFlag
+			if flag := column(optionFlags[oe.Option]); flag != "" {
+				out = append(out, usagef(flag, "%s", oe.Reason))
+				continue
 			}
-			out = append(out, failf(flag, "%s", oe.Reason))
-			continue
 		}
-		out = append(out, failf(flag, "%s", trimLib(e.Error())))
+		out = append(out, failf(mainFlag, "%s", trimLib(e.Error())))
 	}
 	return errors.Join(out...)
 }

@@ -13,9 +13,17 @@
 // create commands print the token alone on stdout, --expires needs a unit,
 // and key files are written with mode 0600 and never overwritten silently.
 //
-// Exit codes: 0 success; 1 the work failed (a bad key, a claim Qlik would
-// refuse, a token that fails verification, I/O); 2 the command line is wrong
-// (unknown command or flag, missing flag, a value that cannot be read).
+// Exit codes: 0 success; 1 the work failed (a key that cannot be used, a
+// token that fails verification, I/O); 2 the command line is wrong (unknown
+// command or flag, a missing flag, or a flag's value that cannot be read or
+// that Qlik would refuse).
+//
+// No output ever repeats a value given to a flag that carries a secret or
+// names one (a key, a passphrase, a token, or the variable or file holding
+// it), even when the value is given to the wrong flag or without a flag:
+// such a value is described (its length, and that it looks like a PEM key
+// or a token), and the slip is named. Names and values that come from a
+// token are quoted or escaped, so that they cannot drive the terminal.
 package main
 
 import (
@@ -24,6 +32,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"regexp"
 	"runtime"
 	"runtime/debug"
 	"strings"
@@ -76,7 +85,7 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer, getenv func(s
 		printOverview(stdout)
 		return exitOK
 	case "--version", "-version", "version":
-		fmt.Fprintln(stdout, version())
+		fmt.Fprintln(stdout, versionLine())
 		return exitOK
 	}
 	for _, c := range commands() {
@@ -88,8 +97,16 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer, getenv func(s
 			return report(stderr, err)
 		}
 	}
+	if !commandLike.MatchString(name) { // it could be a secret given without its flag
+		return report(stderr, usagef("--help", "the first argument is %s, not a command: a signing key goes in an environment variable named by --cert-privatekey-env; give one of %s", describe(name), commandNames()))
+	}
 	return report(stderr, usagef("--help", "unknown command %q; give one of %s", name, commandNames()))
 }
+
+// commandLike is an unknown command that is repeated in the error: short,
+// lower-case letters and hyphens, as commands are. Anything else is
+// described, as it may be a secret given without its flag.
+var commandLike = regexp.MustCompile(`^-{0,2}[a-z][a-z-]{0,15}$`)
 
 func commandNames() string {
 	var names []string
@@ -108,11 +125,21 @@ func printOverview(w io.Writer) {
 		"Exit codes: 0 success, 1 the work failed, 2 the command line is wrong.\n")
 }
 
-// version is the module version go install recorded, and the Go version.
-func version() string {
-	v := "(devel)"
-	if bi, ok := debug.ReadBuildInfo(); ok && bi.Main.Version != "" {
-		v = bi.Main.Version
+// version is stamped at build time by scripts/release.sh:
+//
+//	go build -ldflags "-X main.version=$(git describe --always --dirty)" ./cmd/qs-jwt
+//
+// Without it, --version prints the module version go install recorded.
+var version string
+
+// versionLine is what --version prints: the version and the Go version.
+func versionLine() string {
+	v := version
+	if v == "" {
+		v = "(devel)"
+		if bi, ok := debug.ReadBuildInfo(); ok && bi.Main.Version != "" {
+			v = bi.Main.Version
+		}
 	}
 	return fmt.Sprintf("qs-jwt %s %s", v, runtime.Version())
 }
@@ -124,7 +151,7 @@ type env struct {
 	stdout, stderr io.Writer
 	getenv         func(string) string
 
-	level   string // --loglevel: error, warn, info, verbose, debug
+	level   string // --loglevel: one of logLevels
 	minimal bool   // --minimal-output: no informational lines
 }
 
@@ -132,8 +159,8 @@ type env struct {
 // the command's help or the version when asked. synopsis is the usage line
 // without "qs-jwt ", about a paragraph for --help.
 func (e *env) parse(fs *flag.FlagSet, args []string, synopsis, about string) error {
-	fs.Var(&choiceValue{v: &e.level, choices: []string{"error", "warn", "info", "verbose", "debug"}}, "loglevel",
-		"`level` of the lines on stderr: error, warn, info, verbose or debug (accepted for compatibility)")
+	fs.Var(&choiceValue{v: &e.level, choices: logLevels}, "loglevel",
+		"`level` of the lines on stderr: error (errors only), warn or warning (no informational lines), or info, http, verbose, debug, silly (all lines)")
 	fs.BoolVar(&e.minimal, "minimal-output", false, "print no informational lines on stderr (stdout is always the result alone)")
 	err := parse(fs, args)
 	switch {
@@ -142,7 +169,7 @@ func (e *env) parse(fs *flag.FlagSet, args []string, synopsis, about string) err
 		printFlags(e.stdout, fs)
 		fmt.Fprintf(e.stdout, "  %-30s %s\n  %-30s %s\n", "--help", "print this help", "--version", "print the version")
 	case errors.Is(err, errVersion):
-		fmt.Fprintln(e.stdout, version())
+		fmt.Fprintln(e.stdout, versionLine())
 	}
 	return err
 }
@@ -153,18 +180,27 @@ func (e *env) infof(format string, args ...any) {
 	if e.quiet() {
 		return
 	}
-	fmt.Fprintf(e.stderr, format+"\n", args...)
+	fmt.Fprint(e.stderr, safeText(fmt.Sprintf(format+"\n", args...)))
 }
 
+// logLevels are the --loglevel values: every level the Node tool accepted
+// (error, warn, info, verbose, debug), the other levels of the logger it
+// used (winston's http and silly), and warning for warn. qs-jwt prints
+// errors, warnings and informational lines; the finer levels print what
+// info prints.
+var logLevels = []string{"error", "warn", "warning", "info", "http", "verbose", "debug", "silly"}
+
 // quiet reports whether informational lines are off.
-func (e *env) quiet() bool { return e.minimal || e.level == "warn" || e.level == "error" }
+func (e *env) quiet() bool {
+	return e.minimal || e.level == "warn" || e.level == "warning" || e.level == "error"
+}
 
 // warnf prints a warning on stderr, unless --loglevel is error.
 func (e *env) warnf(format string, args ...any) {
 	if e.level == "error" {
 		return
 	}
-	fmt.Fprintf(e.stderr, "qs-jwt: warning: "+format+"\n", args...)
+	fmt.Fprint(e.stderr, safeText(oneLine(fmt.Sprintf("qs-jwt: warning: "+format, args...))+"\n"))
 }
 
 // choiceValue is a flag.Value that takes one of a fixed set of words.

@@ -126,8 +126,8 @@ type runOpts struct {
 }
 
 // errLine is how every error line looks: the prefix, and the flag that
-// fixes it at the end.
-var errLine = regexp.MustCompile(`^qs-jwt: \S.* \(--[a-z][a-z-]*\)$`)
+// fixes it at the end, or "in the token" for a problem inside a token.
+var errLine = regexp.MustCompile(`^qs-jwt: \S.* \((--[a-z][a-z-]*|in the token)\)$`)
 
 // qs runs the command through run, and checks what every run must satisfy:
 // no key material in any output, stdout empty on failure, and every error
@@ -268,7 +268,7 @@ func TestTopLevel(t *testing.T) {
 			topCase{c + " -h", []string{c, "-h"}, 0, "--minimal-output", ""},
 			topCase{c + " --version", []string{c, "--version"}, 0, "qs-jwt ", ""},
 			topCase{c + " unknown flag", []string{c, "--nope"}, 2, "", `unknown flag "--nope" for ` + c},
-			topCase{c + " positional argument", []string{c, "extra"}, 2, "", `unexpected argument "extra"`},
+			topCase{c + " positional argument", []string{c, "extra"}, 2, "", `unexpected argument 1 (a value of 5 characters)`},
 			topCase{c + " bad loglevel", []string{c, "--loglevel", "loud"}, 2, "", "(--loglevel)"},
 		)
 	}

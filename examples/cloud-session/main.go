@@ -37,10 +37,21 @@ import (
 )
 
 func main() {
-	if err := run(context.Background(), os.Args[1:], os.Stdout); err != nil {
+	err := run(context.Background(), os.Args[1:], os.Stdout)
+	if err != nil && !errors.Is(err, flag.ErrHelp) { // -h printed the flags
 		fmt.Fprintln(os.Stderr, "cloud-session:", err)
-		os.Exit(1)
 	}
+	if code := exitCode(err); code != 0 {
+		os.Exit(code)
+	}
+}
+
+// exitCode is 0 for success and for -h or -help, 1 for any failure.
+func exitCode(err error) int {
+	if err == nil || errors.Is(err, flag.ErrHelp) {
+		return 0
+	}
+	return 1
 }
 
 func run(ctx context.Context, args []string, out io.Writer) error {

@@ -24,10 +24,28 @@ import (
 )
 
 func main() {
+	if done, code := args(os.Args[1:], os.Stdout, os.Stderr); done {
+		os.Exit(code)
+	}
 	if err := run(context.Background(), os.Stdout, time.Now); err != nil {
 		fmt.Fprintln(os.Stderr, "quickstart:", err)
 		os.Exit(1)
 	}
+}
+
+// args handles the command line: quickstart takes no flags but -h, which
+// says what it does (exit 0); anything else is refused (exit 2). done
+// reports whether main should exit with code instead of running.
+func args(args []string, stdout, stderr io.Writer) (done bool, code int) {
+	switch {
+	case len(args) == 0:
+		return false, 0
+	case len(args) == 1 && (args[0] == "-h" || args[0] == "-help" || args[0] == "--help"):
+		fmt.Fprintln(stdout, "Usage: go run ./examples/quickstart\n\nMakes a throw-away key, signs a QSEoW and a Qlik Cloud token with it, and prints them\ndecoded with the certificate to give Qlik. It takes no flags; nothing is written to disk.")
+		return true, 0
+	}
+	fmt.Fprintln(stderr, "quickstart: takes no arguments; run it as: go run ./examples/quickstart")
+	return true, 2
 }
 
 func run(ctx context.Context, out io.Writer, now func() time.Time) error {
