@@ -10,10 +10,11 @@
 //	cd bench && go run . -rounds 7 -time 500ms
 //
 // Each round runs every candidate once, for -time, alternating one call of
-// raw and one of the candidate (in alternating order) and timing each, so
-// that whatever else the machine does falls on both alike; the ratio of a
-// round is raw time / candidate time, and the table shows the median over
-// rounds. Ratios to a peer are the quotient of the two medians to raw.
+// raw and one of the candidate (in alternating order) and timing each call,
+// so that whatever else the machine does falls on both alike; the ratio of a
+// round is the median raw call over the median candidate call, and the table
+// shows the median of those over rounds. Ratios to a peer are the quotient
+// of the two medians to raw.
 package main
 
 import (
@@ -30,7 +31,14 @@ import (
 func main() {
 	rounds := flag.Int("rounds", 7, "interleaved rounds (medians are taken over them; at least 5)")
 	per := flag.Duration("time", 500*time.Millisecond, "time per candidate per round")
+	thread := flag.Bool("thread-cpu", false, "time calls by the CPU time of their thread (Linux), not the wall clock: "+
+		"what other processes take is left out, and so is work of the garbage collector's background workers")
 	flag.Parse()
+	if *thread {
+		runtime.LockOSThread()
+		clockNow = threadClock
+		clockName = "thread CPU time"
+	}
 	if err := run(os.Stdout, *rounds, *per); err != nil {
 		fmt.Fprintln(os.Stderr, "bench:", err)
 		os.Exit(1)
@@ -74,7 +82,8 @@ func run(w *os.File, rounds int, per time.Duration) error {
 	for i := range rounds {
 		fmt.Fprintf(os.Stderr, "round %d/%d\n", i+1, rounds)
 		for _, g := range groups {
-			for _, r := range g.res {
+			for j := range g.res { // each round starts with another candidate: no place in the order is always first
+				r := g.res[(i+j)%len(g.res)]
 				ratio, ns, err := interleave(g.raw, r.cand.run, per)
 				if err != nil {
 					return fmt.Errorf("%s %s: %w", g.op, r.cand.name, err)
@@ -84,8 +93,8 @@ func run(w *os.File, rounds int, per time.Duration) error {
 			}
 		}
 	}
-	fmt.Fprintf(w, "# %s, %s, GOMAXPROCS %d, %s; %d interleaved rounds of %v per candidate, medians (%s)\n",
-		time.Now().UTC().Format("2006-01-02 15:04 UTC"), runtime.Version(), runtime.GOMAXPROCS(0), cpuModel(), rounds, per, time.Since(start).Round(time.Second))
+	fmt.Fprintf(w, "# %s, %s, GOMAXPROCS %d, %s, load average %s; %d interleaved rounds of %v per candidate, medians of calls timed by %s (%s)\n",
+		time.Now().UTC().Format("2006-01-02 15:04 UTC"), runtime.Version(), runtime.GOMAXPROCS(0), cpuModel(), loadAvg(), rounds, per, clockName, time.Since(start).Round(time.Second))
 	fmt.Fprintf(w, "# RS256-2048, the same Qlik Cloud claims for every library; \"× raw\" is the throughput as a share of raw crypto/rsa in the same loop\n\n")
 	for _, g := range groups {
 		var peers []*result
@@ -125,27 +134,45 @@ func results(cs []candidate) []*result {
 }
 
 // interleave calls raw and f alternately, in alternating order, for about d,
-// and returns raw's total time over f's (the throughput of f as a share of
-// raw's) and f's ns per call.
+// timing every call, and returns the median raw call over the median f call
+// (the throughput of f as a share of raw's) and f's median ns per call.
+// Medians of single calls, not sums: on a shared machine a call that loses
+// its core for a time slice counts once, as one slow call, instead of
+// adding milliseconds to one side's total.
 func interleave(raw, f func() error, d time.Duration) (ratio, ns float64, err error) {
 	calls := [2]func() error{raw, f}
-	var took [2]time.Duration
-	n := 0
-	for deadline := time.Now().Add(d); n < 10 || time.Now().Before(deadline); n++ {
+	var took [2][]float64
+	for n, deadline := 0, time.Now().Add(d); n < 10 || time.Now().Before(deadline); n++ {
 		first := n % 2
-		t0 := time.Now()
+		t0 := clockNow()
 		err := calls[first]()
-		t1 := time.Now()
+		t1 := clockNow()
 		if e := calls[1-first](); err == nil {
 			err = e
 		}
-		took[first] += t1.Sub(t0)
-		took[1-first] += time.Since(t1)
+		t2 := clockNow()
+		took[first] = append(took[first], float64(t1-t0))
+		took[1-first] = append(took[1-first], float64(t2-t1))
 		if err != nil {
 			return 0, 0, err
 		}
 	}
-	return float64(took[0]) / float64(took[1]), float64(took[1].Nanoseconds()) / float64(n), nil
+	r, c := median(took[0]), median(took[1])
+	return r / c, c, nil
+}
+
+// clockNow reads the clock calls are timed with, in nanoseconds.
+var (
+	clockNow  = func() int64 { return time.Now().UnixNano() }
+	clockName = "the wall clock"
+)
+
+func loadAvg() string {
+	b, err := os.ReadFile("/proc/loadavg")
+	if err != nil {
+		return "n/a"
+	}
+	return strings.Join(strings.Fields(string(b))[:3], " ")
 }
 
 func median(v []float64) float64 {

@@ -10,6 +10,7 @@
 #   RAW=bench.txt scripts/bench.sh        # also keep the raw `go test -bench` lines (benchstat reads them)
 #   PEERS=0 scripts/bench.sh              # skip the peer comparison (bench/, its own module)
 #   PEERTIME=1s scripts/bench.sh          # time per library per round in the peer comparison (default 500ms)
+#   PEERFLAGS=-thread-cpu scripts/bench.sh  # time the peers' calls by thread CPU time (a busy machine)
 #
 # Then it runs bench/ (a module of its own, so that golang-jwt and go-jose never
 # become qsjwt's dependencies): qsjwt, golang-jwt/v5, go-jose/v4, jwx/v2 and
@@ -88,7 +89,8 @@ awk -f scripts/benchtable.awk "$tmp/out"
 
 if [ "${PEERS:-1}" != 0 ]; then
 	echo
-	echo "## Peers, one run (bench/: cd bench && go run . -rounds $((count < 5 ? 5 : count)) -time ${PEERTIME:-500ms})"
+	echo "## Peers, one run (bench/: cd bench && go run . -rounds $((count < 5 ? 5 : count)) -time ${PEERTIME:-500ms} ${PEERFLAGS:-})"
 	echo
-	(cd bench && go run . -rounds "$((count < 5 ? 5 : count))" -time "${PEERTIME:-500ms}")
+	# shellcheck disable=SC2086 # PEERFLAGS holds flags, split on purpose
+	(cd bench && go run . -rounds "$((count < 5 ? 5 : count))" -time "${PEERTIME:-500ms}" ${PEERFLAGS:-})
 fi
