@@ -251,6 +251,13 @@ func verifiers(s *setup) (raw func() error, cands []candidate, err error) {
 	allowed := []string{"RS256"}
 	cands = []candidate{
 		{"qsjwt Cloud verifier (today)", false, func() error { _, err := cv.Verify(tok); return err }},
+		{"engine primitive alone", false, func() error {
+			c, err := engine.ParseCompact(tok)
+			if err != nil {
+				return err
+			}
+			return c.VerifyRSA("RS256", allowed, pub)
+		}},
 		{"engine primitive + claims JSON", false, func() error { return engineVerify(tok, allowed, pub) }},
 		{"golang-jwt/v5", true, func() error {
 			_, err := gparser.ParseWithClaims(tok, gjwt.MapClaims{}, keyFunc)

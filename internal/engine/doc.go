@@ -23,23 +23,25 @@
 //     raw rsa.VerifyPKCS1v15 9 (BenchmarkVerifyCompact).
 //
 // Measured in one run against the peers, RS256-2048, one Qlik Cloud token,
-// each library interleaved call by call with raw crypto/rsa, medians of 7
-// rounds timed by thread CPU time, 2-core AMD EPYC VM shared with other work
-// (load average 7 to 9), go1.26.8:
+// each library interleaved call by call with raw crypto/rsa, medians of 9
+// rounds of 1 s timed by thread CPU time, 2-core AMD EPYC VM shared with
+// other work (load average 6 to 8), go1.26.8, 2026-11-29:
 //
-//	sign, × raw rsa.SignPKCS1v15   qsjwt Cloud 0.991 (16 allocs), QSEoW 0.953 (18),
-//	                               engine alone 1.001 (13); golang-jwt/v5 0.987 (63),
-//	                               go-jose/v4 0.968 (121), jwx/v2 0.968 (149)
-//	verify, × raw VerifyPKCS1v15   engine primitive + one claims JSON parse 0.821 (34 allocs);
-//	                               qsjwt verifier of today 0.604 (287); golang-jwt/v5 0.780 (99),
-//	                               go-jose/v4 0.599 (210), jwx/v2 0.534 (321)
+//	sign, × raw rsa.SignPKCS1v15  qsjwt Cloud 0.980 (16 allocs), QSEoW 0.985 (18),
+//	                              engine alone 0.994 (13); golang-jwt/v5 0.982 (63),
+//	                              go-jose/v4 0.983 (121), jwx/v2 0.965 (149)
+//	verify, × raw VerifyPKCS1v15  engine primitive alone 0.948 (10 allocs; raw: 9),
+//	                              primitive + header and claims JSON parsed once 0.826 (34);
+//	                              qsjwt verifier of today 0.581 (287); golang-jwt/v5 0.766 (99),
+//	                              go-jose/v4 0.598 (210), jwx/v2 0.531 (321)
 //
 // Signing spends over 98 % of its time in the RSA operation whatever the
-// library, so the sign ratios differ by less than this machine's noise
-// (about ±4 % between runs); the verify ratios repeat within 0.02. The
-// command (scripts/bench.sh runs it after the package benchmarks):
+// library (a CPU profile of Cloud.Sign), so the sign ratios differ by less
+// than this machine's noise (1 to 4 % between runs); the verify ratios repeat
+// within 0.03. The command (scripts/bench.sh runs it after the package
+// benchmarks):
 //
-//	cd bench && go run . -rounds 7 -time 1s -thread-cpu
+//	cd bench && go run . -rounds 9 -time 1s -thread-cpu
 //
 // jwx stays for what it does well and as the independent cross-check:
 // [ParseJWK] reads JSON Web Keys with it, and the tests and FuzzEncode
