@@ -68,7 +68,11 @@ func AppendSigningInput(dst []byte, alg, kid string, claims []Claim) ([]byte, er
 		return dst, fmt.Errorf("algorithm %q cannot be signed here (RS256, RS384, RS512, ES384)", alg)
 	}
 	bp := scratch.Get().(*[]byte)
-	defer scratch.Put(bp)
+	defer func() {
+		if cap(*bp) <= 64<<10 { // a rare huge token does not stay in the pool
+			scratch.Put(bp)
+		}
+	}()
 	js := append((*bp)[:0], `{"alg":`...)
 	js = appendString(js, alg)
 	if kid != "" {
