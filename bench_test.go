@@ -222,18 +222,6 @@ func benchPEMSigner(b *testing.B, key *rsa.PrivateKey) Signer {
 	return s
 }
 
-// BenchmarkOverhead is Sign with a Signer that returns a fixed signature:
-// everything qsjwt and jwx spend on a token except the RSA operation.
-func BenchmarkOverhead(b *testing.B) {
-	key := benchKey(b, 2048)
-	sig := make([]byte, key.Size())
-	s := SignerFunc(key.Public(), func(context.Context, []byte, crypto.Hash) ([]byte, error) { return sig, nil })
-	ctx := context.Background()
-	q, c := benchQSEoW(b, s, RS256), benchCloud(b, s)
-	b.Run("QSEoW", func(b *testing.B) { benchLoop(b, func() error { _, err := q.Sign(ctx, benchQSEoWUser); return err }) })
-	b.Run("Cloud", func(b *testing.B) { benchLoop(b, func() error { _, err := c.Sign(ctx, benchCloudUser); return err }) })
-}
-
 // BenchmarkParallel runs the raw signature and Sign on GOMAXPROCS goroutines
 // (b.RunParallel). Run it with -cpu 1,2: the ratio of the two throughputs
 // is the scaling over cores.

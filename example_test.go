@@ -34,7 +34,7 @@ func Example_qseow() {
 	printToken(tok.Raw, "")
 	// Output:
 	// header: {"alg":"RS256","typ":"JWT"}
-	// claims: {"aud":"hdJh34wkK","email":"anna@example.com","exp":1795957200,"group":["g1","group 2"],"iat":1795953600,"name":"Anna Andersson","userDirectory":"GRUSGRUS","userId":"anna"}
+	// claims: {"userId":"anna","userDirectory":"GRUSGRUS","aud":"hdJh34wkK","name":"Anna Andersson","email":"anna@example.com","group":["g1","group 2"],"iat":1795953600,"exp":1795957200}
 }
 
 func Example_cloud() {
@@ -58,7 +58,7 @@ func Example_cloud() {
 	printToken(tok.Raw, tok.ID)
 	// Output:
 	// header: {"alg":"RS256","kid":"kid","typ":"JWT"}
-	// claims: {"aud":"qlik.api/login/jwt-session","email":"anna@example.com","email_verified":true,"exp":1795953900,"groups":["g1"],"iat":1795953600,"iss":"tenant.eu.qlikcloud.com","jti":"<random jti>","name":"Anna Andersson","nbf":1795953595,"sub":"anna-42","subType":"user"}
+	// claims: {"iss":"tenant.eu.qlikcloud.com","aud":"qlik.api/login/jwt-session","sub":"anna-42","subType":"user","name":"Anna Andersson","email":"anna@example.com","email_verified":true,"jti":"<random jti>","iat":1795953600,"nbf":1795953595,"exp":1795953900,"groups":["g1"]}
 }
 
 // Keep the source for as long as the user makes requests: it signs once

@@ -264,7 +264,7 @@ func TestSignerFromPEMSignsVerifiably(t *testing.T) {
 		t.Run(tt.file, func(t *testing.T) {
 			s, err := SignerFromPEM(fixture(t, tt.file), tt.opts...)
 			require.NoError(t, err)
-			sig, err := s.Sign(context.Background(), digest[:], crypto.SHA256)
+			sig, err := s.SignDigest(context.Background(), digest[:], crypto.SHA256)
 			require.NoError(t, err)
 			assert.NoError(t, rsa.VerifyPKCS1v15(testCertKey(t), crypto.SHA256, digest[:], sig))
 		})

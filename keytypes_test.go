@@ -143,6 +143,16 @@ func TestKeyAdviceFitsOrigin(t *testing.T) {
 			err = checkKey(device.Public(), originOf(device))
 			requireKeyError(t, err, nil, []string{"create an RSA key of at least 2048 bits in the HSM or KMS"}, nil)
 			assert.NotContains(t, err.Error(), "keygen")
+
+			// The same advice through the public entry points.
+			_, err = SignerFromCrypto(key)
+			assert.ErrorContains(t, err, "qs-jwt keygen")
+			_, err = SignerFromCrypto(device)
+			assert.ErrorContains(t, err, "in the HSM or KMS")
+			assert.NotContains(t, err.Error(), "keygen")
+			_, err = NewQSEoW(SignerFunc(key.Public(), nil))
+			require.ErrorIs(t, err, ErrKey)
+			assert.ErrorContains(t, err, "in the HSM or KMS")
 		})
 	}
 	_, err = ParsePrivateKey(fixture(t, "rsa1024-pkcs8.pem"))

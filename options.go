@@ -365,7 +365,7 @@ func (c *common) checkSigner(s Signer) {
 		c.fail("signer", "the signer is nil; give one from qsjwt.SignerFromPEMFile(\"privatekey.pem\"), SignerFromCrypto or SignerFunc")
 		return
 	}
-	if err := checkPublicKey(s.Public()); err != nil {
+	if err := checkKey(s.Public(), signerOrigin(s)); err != nil {
 		c.failWith("signer", err)
 		return
 	}

@@ -83,7 +83,6 @@ import (
 	"crypto"
 	"errors"
 	"fmt"
-	"io"
 	"log/slog"
 	"math"
 	"time"
@@ -114,88 +113,6 @@ func (a Algorithm) Hash() crypto.Hash {
 		return crypto.SHA512
 	}
 	return 0
-}
-
-// Signer produces the signature of a token. It is small enough for a KMS, an
-// HSM or a remote signing service to implement.
-//
-// Public returns the public half of the signing key (an *rsa.PublicKey); the
-// builders check it against the variant's algorithms once, when they are
-// made, and Qlik verifies the token with the certificate of this key.
-//
-// Sign signs digest, the hash (computed with hash) of the token's JWS signing
-// input, exactly as crypto.Signer does: for RSA a PKCS #1 v1.5 signature.
-// Sign must honour ctx's cancellation when it does I/O. It must be safe for
-// concurrent use: one builder signs for many goroutines at once.
-type Signer interface {
-	Public() crypto.PublicKey
-	Sign(ctx context.Context, digest []byte, hash crypto.Hash) ([]byte, error)
-}
-
-// SignFunc is the signing half of a [Signer] as a function; see [SignerFunc].
-type SignFunc func(ctx context.Context, digest []byte, hash crypto.Hash) ([]byte, error)
-
-// SignerFunc adapts a public key and a signing function to a [Signer], for a
-// remote signing service or a KMS that needs no type of its own. The public key
-// is checked when a builder is made with it.
-func SignerFunc(public crypto.PublicKey, sign SignFunc) Signer {
-	return funcSigner{public: public, sign: sign}
-}
-
-type funcSigner struct {
-	public crypto.PublicKey
-	sign   SignFunc
-}
-
-func (s funcSigner) Public() crypto.PublicKey { return s.public }
-
-func (s funcSigner) Sign(ctx context.Context, digest []byte, hash crypto.Hash) ([]byte, error) {
-	if s.sign == nil {
-		return nil, fmt.Errorf("%w: SignerFunc was given a nil function", ErrSigner)
-	}
-	return s.sign(ctx, digest, hash)
-}
-
-// Format prints a summary of the key, never key material.
-func (s funcSigner) Format(f fmt.State, _ rune) {
-	fmt.Fprintf(f, "qsjwt.SignerFunc(%s)", describeKey(s.public))
-}
-
-// SignerFromCrypto wraps any crypto.Signer (an *rsa.PrivateKey, or an opaque
-// signer backed by an HSM or a KMS) as a [Signer]. Its public key must be RSA
-// of at least 2048 bits; the algorithm is worked out from it and checked
-// against the variant when a builder is made.
-func SignerFromCrypto(key crypto.Signer) (Signer, error) {
-	if key == nil {
-		return nil, fmt.Errorf("%w: the crypto.Signer is nil", ErrSigner)
-	}
-	if err := checkPublicKey(key.Public()); err != nil {
-		return nil, err
-	}
-	return cryptoSigner{key: key}, nil
-}
-
-// cryptoSigner is a Signer over a crypto.Signer; it ignores ctx, since a
-// crypto.Signer cannot be cancelled.
-type cryptoSigner struct{ key crypto.Signer }
-
-var (
-	_ Signer = cryptoSigner{}
-	_ Signer = funcSigner{}
-)
-
-func (s cryptoSigner) Public() crypto.PublicKey { return s.key.Public() }
-
-func (s cryptoSigner) Sign(ctx context.Context, digest []byte, hash crypto.Hash) ([]byte, error) {
-	if err := ctx.Err(); err != nil {
-		return nil, err
-	}
-	return s.key.Sign(nil, digest, hash)
-}
-
-// Format prints a summary of the key, never key material.
-func (s cryptoSigner) Format(f fmt.State, _ rune) {
-	fmt.Fprintf(f, "qsjwt.Signer(%s)", describeKey(s.key.Public()))
 }
 
 // Token is a signed JWT and the times it carries. A Token is a live
@@ -357,28 +274,5 @@ func (s *claimSet) add(name, field string, value any) error {
 // sign signs the claims with the builder's signer. It is shared by both
 // variants.
 func (c *common) sign(ctx context.Context, alg Algorithm, kid string, claims []engine.Claim) (string, error) {
-	if ctx == nil {
-		ctx = context.Background()
-	}
-	raw, err := engine.Sign(string(alg), ctxSigner{ctx: ctx, s: c.signer}, kid, claims)
-	if err != nil {
-		if ctxErr := ctx.Err(); ctxErr != nil {
-			return "", ctxErr
-		}
-		return "", fmt.Errorf("%w: signing failed: %w", ErrSigner, err)
-	}
-	return string(raw), nil
-}
-
-// ctxSigner gives one Sign call's context to a Signer behind the
-// crypto.Signer the JWT engine calls.
-type ctxSigner struct {
-	ctx context.Context
-	s   Signer
-}
-
-func (c ctxSigner) Public() crypto.PublicKey { return c.s.Public() }
-
-func (c ctxSigner) Sign(_ io.Reader, digest []byte, opts crypto.SignerOpts) ([]byte, error) {
-	return c.s.Sign(c.ctx, digest, opts.HashFunc())
+	return signToken(ctx, c.signer, alg, kid, claims)
 }

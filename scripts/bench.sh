@@ -8,6 +8,15 @@
 #   scripts/bench.sh                      # 5 rounds of 1s per benchmark: about 4 minutes on 2 cores
 #   COUNT=3 BENCHTIME=500ms scripts/bench.sh
 #   RAW=bench.txt scripts/bench.sh        # also keep the raw `go test -bench` lines (benchstat reads them)
+#   PEERS=0 scripts/bench.sh              # skip the peer comparison (bench/, its own module)
+#   PEERTIME=1s scripts/bench.sh          # time per library per round in the peer comparison (default 500ms)
+#   PEERFLAGS=-thread-cpu scripts/bench.sh  # time the peers' calls by thread CPU time (a busy machine)
+#
+# Then it runs bench/ (a module of its own, so that golang-jwt and go-jose never
+# become qsjwt's dependencies): qsjwt, golang-jwt/v5, go-jose/v4, jwx/v2 and
+# the hand-built engine on one RS256-2048 Qlik Cloud token, each interleaved
+# with raw crypto/rsa, COUNT rounds (at least 5), one table of medians with
+# ratios to raw and to each peer.
 #
 # On Linux it measures, per round, the CPU time other processes took. A round
 # in which they took more than MAXBUSY percent of the machine (default 5) is
@@ -27,11 +36,11 @@ go test -c -o "$tmp/engine.test" ./internal/engine
 
 round() {
 	"$tmp/qsjwt.test" -test.run '^$' -test.benchtime "$benchtime" \
-		-test.bench '^Benchmark(Sign|Interleaved|Overhead|Verify|TokenSource)$'
+		-test.bench '^Benchmark(Sign|Interleaved|Verify|TokenSource)$'
 	"$tmp/qsjwt.test" -test.run '^$' -test.benchtime "$benchtime" -test.cpu 1,2 \
 		-test.bench '^BenchmarkParallel$'
 	(cd internal/engine && "$tmp/engine.test" -test.run '^$' -test.benchtime "$benchtime" \
-		-test.bench '^BenchmarkJWX$')
+		-test.bench '^Benchmark(JWX|Encode|VerifyCompact)$')
 }
 
 # machine prints the clock ticks all cores spent busy; children sets self to
@@ -77,3 +86,11 @@ echo "# $count rounds of -benchtime $benchtime, medians; parallel benchmarks at 
 echo "# other processes' share of the machine per round:$others; rounds run again as disturbed: $redone"
 echo
 awk -f scripts/benchtable.awk "$tmp/out"
+
+if [ "${PEERS:-1}" != 0 ]; then
+	echo
+	echo "## Peers, one run (bench/: cd bench && go run . -rounds $((count < 5 ? 5 : count)) -time ${PEERTIME:-500ms} ${PEERFLAGS:-})"
+	echo
+	# shellcheck disable=SC2086 # PEERFLAGS holds flags, split on purpose
+	(cd bench && go run . -rounds "$((count < 5 ? 5 : count))" -time "${PEERTIME:-500ms}" ${PEERFLAGS:-})
+fi

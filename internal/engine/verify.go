@@ -10,45 +10,39 @@ import (
 	"slices"
 	"strings"
 
-	"github.com/lestrrat-go/jwx/v2/jwa"
 	"github.com/lestrrat-go/jwx/v2/jwk"
-	"github.com/lestrrat-go/jwx/v2/jws"
 )
 
-// ErrBadSignature: the signature does not verify with the key.
-var ErrBadSignature = errors.New("the signature does not verify with the key")
-
 // Verify checks the signature of the compact JWS token under alg with key,
-// and returns the payload that the signature covers.
+// and returns the payload that the signature covers: [ParseCompact] and
+// [Compact.VerifyRSA] over the exact bytes received, for a caller that has
+// read alg from its own decoding of the header.
 //
-// alg is the token's header "alg", already read by the caller; it must be in
-// allowed, which every caller gives explicitly (there is no default list and
-// no jwx global setting is used). Only RS256, RS384 and RS512 with an
-// *rsa.PublicKey are known here, so "none", HS* (an HMAC keyed with a public
-// certificate included) and a key of another type never reach jwx. Only the
-// compact serialization with exactly three parts is read: no JWS JSON
+// alg must be in allowed, which every caller gives explicitly (there is no
+// default list). Only RS256, RS384 and RS512 with an *rsa.PublicKey are
+// known here, so "none", HS* (an HMAC keyed with a public certificate
+// included) and a key of another type are refused. Only the compact
+// serialization with exactly three segments is read: no JWS JSON
 // serialization, no second signature, no JWE.
 func Verify(token, alg string, allowed []string, key crypto.PublicKey) ([]byte, error) {
 	if !slices.Contains(allowed, alg) {
 		return nil, fmt.Errorf("algorithm %q is not allowed (allowed: %s)", alg, strings.Join(allowed, ", "))
 	}
-	switch alg {
-	case "RS256", "RS384", "RS512":
-	default:
+	if Hash(alg) == 0 || alg[0] != 'R' {
 		return nil, fmt.Errorf("algorithm %q is not an RSA PKCS #1 v1.5 algorithm", alg)
 	}
 	pub, ok := key.(*rsa.PublicKey)
 	if !ok || pub == nil {
 		return nil, fmt.Errorf("algorithm %s needs an RSA public key, not %T", alg, key)
 	}
-	if strings.Count(token, ".") != 2 || strings.HasPrefix(strings.TrimSpace(token), "{") {
-		return nil, errors.New("not a compact JWS with three parts")
-	}
-	payload, err := jws.Verify([]byte(token), jws.WithCompact(), jws.WithKey(jwa.SignatureAlgorithm(alg), pub))
+	c, err := ParseCompact(token)
 	if err != nil {
-		return nil, ErrBadSignature
+		return nil, err
 	}
-	return payload, nil
+	if err := c.VerifyRSA(alg, allowed, pub); err != nil {
+		return nil, err
+	}
+	return c.Payload, nil
 }
 
 // Errors of ParseJWK.

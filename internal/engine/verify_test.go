@@ -6,24 +6,12 @@ import (
 	"crypto/elliptic"
 	"crypto/rand"
 	"crypto/rsa"
-	"crypto/sha256"
-	"encoding/base64"
 	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
-
-// rawToken signs header and payload JSON with crypto/rsa, without jwx.
-func rawToken(t *testing.T, key *rsa.PrivateKey, header, payload string) string {
-	t.Helper()
-	input := base64.RawURLEncoding.EncodeToString([]byte(header)) + "." + base64.RawURLEncoding.EncodeToString([]byte(payload))
-	sum := sha256.Sum256([]byte(input))
-	sig, err := rsa.SignPKCS1v15(nil, key, crypto.SHA256, sum[:])
-	require.NoError(t, err)
-	return input + "." + base64.RawURLEncoding.EncodeToString(sig)
-}
 
 func TestVerifyAllowList(t *testing.T) {
 	key, err := rsa.GenerateKey(rand.Reader, 2048)
