@@ -147,15 +147,15 @@ func http1Only(c *http.Client) *http.Client {
 	return &cc
 }
 
-var (
-	reIssuer   = regexp.MustCompile(`\biss\b|issuer`)
-	reAudience = regexp.MustCompile(`\baud\b|audience`)
-	reTime     = regexp.MustCompile(`\b(exp|nbf|iat)\b|expired|not (yet )?valid|clock|lifetime`)
-)
-
 // classify names the cause and fix of a refused token from Qlik's answer.
 // clock is what the server's Date says of the local clock.
 func classify(a *answer, variant, keyID, clock string) (cause, fix string) {
+	// Compiled here, once per refused login, not at package level, where
+	// they would cost every program that imports provision (qs-jwt's every
+	// command) at start.
+	reIssuer := regexp.MustCompile(`\biss\b|issuer`)
+	reAudience := regexp.MustCompile(`\baud\b|audience`)
+	reTime := regexp.MustCompile(`\b(exp|nbf|iat)\b|expired|not (yet )?valid|clock|lifetime`)
 	text := ""
 	if a.err != nil {
 		text = strings.ToLower(a.err.Code + " " + a.err.Title + " " + a.err.Detail)

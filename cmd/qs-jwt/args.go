@@ -5,7 +5,6 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"regexp"
 	"strings"
 )
 
@@ -122,7 +121,7 @@ func parse(fs *flag.FlagSet, args []string) error {
 
 // flagLike is an argument that can be repeated in an error: it looks like
 // a flag name, and is too short to be key material.
-var flagLike = regexp.MustCompile(`^[A-Za-z][A-Za-z0-9-]{0,31}$`)
+var flagLike = lazyRegexp{expr: `^[A-Za-z][A-Za-z0-9-]{0,31}$`}
 
 // unknownFlag explains an argument starting with "-" that names no flag.
 func unknownFlag(fs *flag.FlagSet, arg, name string) error {
@@ -170,7 +169,7 @@ func strayArg(fs *flag.FlagSet, args []string, i int, where string) error {
 
 // echoable is a value short and plain enough to repeat in an error about a
 // flag that carries no secret.
-var echoable = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._:+-]{0,15}$`)
+var echoable = lazyRegexp{expr: `^[A-Za-z0-9][A-Za-z0-9._:+-]{0,15}$`}
 
 // setError explains a value the flag refused.
 func setError(f *flag.Flag, v string, err error) error {

@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"regexp"
 	"strings"
 	"unicode"
 	"unicode/utf8"
@@ -55,7 +54,7 @@ func looksLikePEM(s string) bool {
 
 // jwtShape is a compact JWS or JWE: a JSON header (base64url of `{"`) and
 // two or four more base64url parts.
-var jwtShape = regexp.MustCompile(`(?:^|[^A-Za-z0-9_-])eyJ[A-Za-z0-9_-]*\.[A-Za-z0-9_-]*\.[A-Za-z0-9_-]*`)
+var jwtShape = lazyRegexp{expr: `(?:^|[^A-Za-z0-9_-])eyJ[A-Za-z0-9_-]*\.[A-Za-z0-9_-]*\.[A-Za-z0-9_-]*`}
 
 // looksLikeToken reports whether s holds a JWT.
 func looksLikeToken(s string) bool { return jwtShape.MatchString(s) }
@@ -135,10 +134,10 @@ func plural(n int, word string) string {
 // varNameRE is a conventional environment variable name: upper case,
 // digits and underscores. Only such a name is repeated when the variable is
 // missing, because a value given by mistake (a passphrase) is rarely one.
-var varNameRE = regexp.MustCompile(`^[A-Z_][A-Z0-9_]{0,63}$`)
+var varNameRE = lazyRegexp{expr: `^[A-Z_][A-Z0-9_]{0,63}$`}
 
 // anyVarNameRE is any name a shell can export.
-var anyVarNameRE = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
+var anyVarNameRE = lazyRegexp{expr: `^[A-Za-z_][A-Za-z0-9_]*$`}
 
 // shownVar is how errors name the environment variable flag names: the
 // name itself when it is a conventional one, otherwise a description.
@@ -166,7 +165,7 @@ func shownPath(flag, path string) string {
 // pathLike is a value that reads as a path even when no such file exists:
 // it has a directory separator or a file extension. A passphrase given by
 // mistake rarely does; one that does not is described, not repeated.
-var pathLike = regexp.MustCompile(`[/\\]|\.[A-Za-z0-9]{1,5}$`)
+var pathLike = lazyRegexp{expr: `[/\\]|\.[A-Za-z0-9]{1,5}$`}
 
 // checkValue refuses a value that cannot be right for a flag of its kind,
 // before anything uses it, and never repeats the value. It recognises the

@@ -32,7 +32,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"regexp"
 	"runtime"
 	"runtime/debug"
 	"strings"
@@ -106,7 +105,7 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer, getenv func(s
 // commandLike is an unknown command that is repeated in the error: short,
 // lower-case letters and hyphens, as commands are. Anything else is
 // described, as it may be a secret given without its flag.
-var commandLike = regexp.MustCompile(`^-{0,2}[a-z][a-z-]{0,15}$`)
+var commandLike = lazyRegexp{expr: `^-{0,2}[a-z][a-z-]{0,15}$`}
 
 func commandNames() string {
 	var names []string
