@@ -1,27 +1,26 @@
-# benchtable.awk turns the lines of several `go test -bench` runs into the
-# Markdown table scripts/bench.sh prints: per benchmark and GOMAXPROCS the
-# median ns/op, tokens/s, allocs/op, the spread of the runs, and throughput as
-# a ratio to the RawRSA benchmark of the same group, then the issue-6 targets.
+# benchtable.awk turns what scripts/bench.sh collects into its ONE Markdown
+# table. It reads, mixed in one file:
+#   - `go test -bench` lines (Benchmark...): medians over the runs of ns/op
+#     and allocs/op; "× raw" is the RawRSA line's median ns over the line's;
+#   - "peer<TAB>line": bench/'s output, a Markdown table per operation whose
+#     "× raw" and "vs <peer>" columns come from calls interleaved with raw
+#     crypto/rsa, and "#" lines describing its run;
+#   - "cli<TAB>name<TAB>median s<TAB>min s<TAB>max RSS KiB": the CLI pairing;
+#   - "peercmd", "clicmd" and "note" lines, printed under the table.
 # POSIX awk (mawk, gawk, BSD awk).
 
-/^Benchmark/ && / ns\/op/ {
-	name = substr($1, 10) # drop "Benchmark"
-	procs = 1
-	if (match(name, /-[0-9]+$/)) { # GOMAXPROCS suffix; leaf names never end in digits
-		procs = substr(name, RSTART + 1) + 0
-		name = substr(name, 1, RSTART - 1)
-	}
-	k = name SUBSEP procs
-	if (!(k in n)) { order[++keys] = k; n[k] = 0 }
-	if (serial == "" && name !~ /^Parallel\//) serial = procs
-	i = ++n[k]
-	for (f = 3; f < NF; f++) {
-		if ($(f + 1) == "ns/op") ns[k, i] = $f + 0
-		if ($(f + 1) == "allocs/op") al[k, i] = $f + 0
-		if ($(f + 1) == "raw/sign") rr[k, i] = $f + 0
-		if ($(f + 1) == "sign-ns/op") sn[k, i] = $f + 0
-	}
+BEGIN { FS = "\t" }
+
+function trim(s) { gsub(/^[ \t]+|[ \t]+$/, "", s); return s }
+
+function commas(x,    s, r) {
+	s = sprintf("%.0f", x)
+	r = ""
+	while (length(s) > 3) { r = "," substr(s, length(s) - 2) r; s = substr(s, 1, length(s) - 3) }
+	return s r
 }
+
+function fmtns(x) { return x < 100 ? sprintf("%.1f", x) : commas(x) }
 
 # median of a[k, 1..m], sorted in place
 function median(a, k, m,    i, j, t) {
@@ -33,101 +32,107 @@ function median(a, k, m,    i, j, t) {
 	return m % 2 ? a[k, (m + 1) / 2] : (a[k, m / 2] + a[k, m / 2 + 1]) / 2
 }
 
-function commas(x,    s, r) {
-	s = sprintf("%.0f", x)
-	r = ""
-	while (length(s) > 3) { r = "," substr(s, length(s) - 2) r; s = substr(s, 1, length(s) - 3) }
-	return s r
-}
-
-function fmtns(x) { return x < 100 ? sprintf("%.1f", x) : commas(x) }
-
-# rawkey is the RawRSA benchmark a benchmark compares with, or "".
-function rawkey(name, procs,    p, k) {
-	p = name
-	sub(/\/[^\/]*$/, "", p)
-	k = p "/RawRSA" SUBSEP procs
-	if (p != name && k in med) return k
-	if (name ~ /^JWX\//) { # jwx alone signs RS256-2048 tokens
-		k = "Sign/RS256-2048/RawRSA" SUBSEP procs
-		if (k in med) return k
+/^Benchmark/ {
+	nf = split($0, f, /[ \t]+/)
+	name = substr(f[1], 10) # drop "Benchmark"
+	sub(/-[0-9]+$/, "", name) # GOMAXPROCS suffix; leaf names never end in digits
+	if (!(name in n)) { border[++bkeys] = name; n[name] = 0 }
+	i = ++n[name]
+	for (j = 2; j < nf; j++) {
+		if (f[j + 1] == "ns/op") ns[name, i] = f[j] + 0
+		if (f[j + 1] == "allocs/op") al[name, i] = f[j] + 0
 	}
-	return ""
+	next
 }
 
-function get(name, procs) { return ((name SUBSEP procs) in med) ? med[name SUBSEP procs] : "" }
+$1 == "peer" {
+	line = $2
+	if (line ~ /^#/) { sub(/^# */, "", line); peerinfo[++npinfo] = line; next }
+	if (line !~ /^\|/) next
+	c = split(line, col, "|") # col[1] and col[c] are empty
+	for (j = 2; j < c; j++) col[j] = trim(col[j])
+	if (col[3] == "ns/op") { # a header: "| sign, RS256-2048 | ns/op | × raw | allocs/op | vs golang-jwt/v5 | ..."
+		op = col[2]
+		sub(/,.*/, "", op)
+		for (j = 6; j < c; j++) {
+			p = col[j]
+			sub(/^vs /, "", p)
+			pcol[op, j - 5] = p
+			if (!(p in peerseen)) { peerseen[p] = 1; peers[++npeers] = p }
+		}
+		pn[op] = c - 6
+		next
+	}
+	if (col[3] !~ /^[0-9]/) next # the |---| line
+	r = ++nprows
+	prow_op[r] = op; prow_name[r] = col[2]; prow_ns[r] = col[3]; prow_raw[r] = col[4]; prow_al[r] = col[5]
+	for (j = 1; j <= pn[op]; j++) pv[r, pcol[op, j]] = col[j + 5]
+	next
+}
 
-function verdict(ok) { return ok ? "met" : "**missed**" }
+$1 == "cli" { ncli++; cli_name[ncli] = $2; cli_med[ncli] = $3 + 0; cli_min[ncli] = $4 + 0; cli_rss[ncli] = $5; next }
+$1 == "peercmd" { peercmd = $2; next }
+$1 == "clicmd" { clicmd = $2; next }
+$1 == "note" { notes[++nnotes] = $2; next }
+
+# row prints one table line; vs[] holds the peer columns by peer name.
+function row(opname, code, nsop, allocs, xraw,    j, s) {
+	s = "| " opname " | " code " | " nsop " | " allocs " | " xraw " |"
+	for (j = 1; j <= npeers; j++) s = s " " ((j in vs) ? vs[j] : "") " |"
+	print s
+	split("", vs)
+}
+
+function rsa(op) { return op == "sign" ? "rsa.SignPKCS1v15" : "rsa.VerifyPKCS1v15" }
 
 END {
-	if (keys == 0) { print "no benchmark lines read" > "/dev/stderr"; exit 1 }
-	for (x = 1; x <= keys; x++) {
-		k = order[x]
-		if ((k, 1) in sn) { # BenchmarkInterleaved: Sign's own time and its ratio to the raw signature
-			for (i = 1; i <= n[k]; i++) ns[k, i] = sn[k, i]
-			inter[k] = median(rr, k, n[k])
-		}
-		lo = hi = ns[k, 1]
-		for (i = 2; i <= n[k]; i++) { if (ns[k, i] < lo) lo = ns[k, i]; if (ns[k, i] > hi) hi = ns[k, i] }
+	if (bkeys == 0 && nprows == 0 && ncli == 0) { print "benchtable.awk: nothing to read" > "/dev/stderr"; exit 1 }
+	for (x = 1; x <= bkeys; x++) {
+		k = border[x]
 		med[k] = median(ns, k, n[k])
 		allocs[k] = median(al, k, n[k])
-		spread[k] = (hi - lo) / med[k] * 100
 	}
-	print "| benchmark | procs | ns/op | tokens/s | allocs/op | spread | × raw RSA |"
-	print "|---|--:|--:|--:|--:|--:|--:|"
-	for (x = 1; x <= keys; x++) {
-		k = order[x]
-		split(k, kp, SUBSEP)
-		r = rawkey(kp[1], kp[2])
-		ratio = (r == "" || r == k) ? "" : sprintf("%.3f", med[r] / med[k])
-		a = allocs[k]
-		if (k in inter) { ratio = sprintf("%.3f", inter[k]); a = "" }
-		printf "| %s | %d | %s | %s | %s | %.1f%% | %s |\n", kp[1], kp[2], fmtns(med[k]), commas(1e9 / med[k]), a, spread[k], ratio
+	s = "| RS256-2048, one Qlik Cloud token | code | ns/op | allocs/op | × raw |"
+	d = "|---|---|--:|--:|--:|"
+	for (j = 1; j <= npeers; j++) { s = s " vs " peers[j] " |"; d = d "--:|" }
+	print s
+	print d
+	for (r = 1; r <= nprows; r++) {
+		for (j = 1; j <= npeers; j++) if ((r, peers[j]) in pv) vs[j] = pv[r, peers[j]]
+		label = prow_op[r] == "sign" ? "sign, interleaved with raw (bench/)" : prow_op[r] == "verify" ? "verify + Qlik's rules, interleaved with raw (bench/)" : prow_op[r] " (bench/)"
+		row(label, prow_name[r], prow_ns[r], prow_al[r], prow_raw[r])
 	}
+	split("Verify Sign", gops, " ") # bench.sh runs Verify only; Sign lines are shown if given
+	split("RawRSA QSEoW Cloud", leaves, " ")
+	for (g = 1; g <= 2; g++) {
+		raw = gops[g] "/RS256-2048/RawRSA"
+		for (l = 1; l <= 3; l++) {
+			k = gops[g] "/RS256-2048/" leaves[l]
+			if (!(k in med)) continue
+			code = leaves[l] == "RawRSA" ? "raw " rsa(tolower(gops[g])) : "qsjwt " leaves[l]
+			xr = (raw in med) ? sprintf("%.3f", med[raw] / med[k]) : ""
+			row(tolower(gops[g]) ", go test -bench", code, fmtns(med[k]), allocs[k], xr)
+		}
+	}
+	k = "TokenSource/Cached"
+	if (k in med) {
+		row("cached QSEoW token (no signature), go test -bench", sprintf("qsjwt TokenSource: %.1f M tokens/s", 1000 / med[k]), fmtns(med[k]), allocs[k], "")
+		cached = med[k]
+	}
+	for (c = 1; c <= ncli; c++)
+		row("CLI: one Cloud token, whole process, hyperfine median", cli_name[c],
+			sprintf("%.2f ms", cli_med[c] * 1000), "max RSS " (cli_rss[c] ~ /^[0-9]+$/ ? sprintf("%.1f MiB", cli_rss[c] / 1024) : "n/a"), "")
 	print ""
-	print "procs is GOMAXPROCS; spread is (max - min) / median over the rounds; × raw RSA is the"
-	print "throughput relative to the RawRSA line of the same group and procs (1.000 = the raw signature)."
-	print "Interleaved lines time Sign and the raw signature alternately in one loop: their ns/op is"
-	print "Sign's alone and × raw RSA the median of the per-round ratios, the figure least touched by"
-	print "other work on the machine."
-	print ""
-	print "Targets:"
-	for (v = 1; v <= 2; v++) {
-		b = v == 1 ? "QSEoW" : "Cloud"
-		s = get("Sign/RS256-2048/" b, serial); raw = get("Sign/RS256-2048/RawRSA", serial)
-		ki = "Interleaved/RS256-2048/" b SUBSEP serial
-		if (ki in inter)
-			printf "- Sign %s RS256-2048: %.3f × the raw signature's throughput, interleaved (%s in separate benchmarks) (target ≥ 0.97): %s\n", b, inter[ki], (s != "" && raw != "") ? sprintf("%.3f", raw / s) : "n/a", verdict(inter[ki] >= 0.97)
-		else if (s != "" && raw != "")
-			printf "- Sign %s RS256-2048: %.3f × the raw signature's throughput (target ≥ 0.97): %s\n", b, raw / s, verdict(raw / s >= 0.97)
+	if (ncli == 2 && cli_med[1] > 0) {
+		printf "CLI: qs-jwt %.1f × faster than the Node qs-jwt (ratio of hyperfine medians, %.2f ms against %.1f ms; of minimums %.1f ×), %s of its max RSS.\n",
+			cli_med[2] / cli_med[1], cli_med[1] * 1000, cli_med[2] * 1000, cli_min[2] / cli_min[1],
+			(cli_rss[1] ~ /^[0-9]+$/ && cli_rss[2] ~ /^[0-9]+$/) ? sprintf("%.0f %%", 100 * cli_rss[1] / cli_rss[2]) : "n/a"
 	}
-	ki = "Interleaved/RS256-2048/RawRSA" SUBSEP serial
-	if (ki in inter) printf "  (noise floor: the raw signature interleaved with itself gives %.3f)\n", inter[ki]
-	raw = get("Sign/RS256-2048/RawRSA", serial)
-	s = get("Encode", serial) # internal/engine's BenchmarkEncode: a Cloud token without its RSA operation
-	if (s != "" && raw != "")
-		printf "- Cloud token without the RSA operation (engine Encode): %.1f µs, %.1f%% of the raw RS256-2048 signature\n", s / 1000, 100 * s / raw
-	split("RawRSA QSEoW Cloud", pv, " ")
-	for (v = 1; v <= 3; v++) {
-		one = get("Parallel/RS256-2048/" pv[v], 1); two = get("Parallel/RS256-2048/" pv[v], 2)
-		if (one != "" && two != "")
-			printf "- Parallel %s: %.2f × the one-core throughput on 2 cores (target ≥ 1.8%s): %s\n", pv[v], one / two, pv[v] == "RawRSA" ? ", the floor's own scaling" : "", verdict(one / two >= 1.8)
-	}
-	split("Cached Cached-Parallel", tv, " ")
-	for (v = 1; v <= 2; v++) {
-		t = get("TokenSource/" tv[v], serial)
-		if (t != "") printf "- TokenSource %s: %s tokens/s, no signature (target ≥ 1,000,000): %s\n", tv[v], commas(1e9 / t), verdict(1e9 / t >= 1e6)
-	}
-	for (v = 1; v <= 2; v++) {
-		b = v == 1 ? "QSEoW" : "Cloud"
-		kq = "Sign/RS256-2048/" b SUBSEP serial; kj = "JWX/" b SUBSEP serial
-		if ((kq in allocs) && (kj in allocs))
-			printf "- Allocations per %s Sign: %d; jwx alone, same token: %d (target ≤): %s\n", b, allocs[kq], allocs[kj], verdict(allocs[kq] <= allocs[kj])
-	}
-	for (v = 1; v <= 2; v++) {
-		b = v == 1 ? "QSEoW" : "Cloud"
-		s = get("Verify/RS256-2048/" b, serial); raw = get("Verify/RS256-2048/RawRSA", serial)
-		if (s != "" && raw != "")
-			printf "- Verify %s RS256-2048: %.3f × rsa.VerifyPKCS1v15's throughput (no stated target)\n", b, raw / s
-	}
+	if (cached != "") printf "Cached QSEoW token: %s tokens/s, %d allocs/op.\n", commas(1e9 / cached), allocs["TokenSource/Cached"]
+	print "× raw: throughput as a share of the raw crypto/rsa operation (raw ns / ns); bench/ rows time each call interleaved with raw, median of per-round ratios;"
+	print "go test rows: medians of separate benchmark runs. vs peer > 1: faster than that peer in the same bench/ run (quotient of the two × raw)."
+	for (j = 1; j <= npinfo; j++) print "bench/: " peerinfo[j]
+	if (peercmd != "") print "bench/ command: " peercmd
+	if (clicmd != "") print "CLI command: " clicmd
+	for (j = 1; j <= nnotes; j++) print "Note: " notes[j]
 }
