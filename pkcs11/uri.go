@@ -57,10 +57,11 @@ func (u *URI) parseAttrs(s, sep string, seen map[string]bool, set func(name, val
 	if s == "" {
 		return nil
 	}
-	for _, attr := range strings.Split(s, sep) {
+	for i, attr := range strings.Split(s, sep) {
 		name, raw, ok := strings.Cut(attr, "=")
 		if !ok || name == "" {
-			return fmt.Errorf("%w: %q is not a name=value attribute", ErrURI, safeName(name))
+			// Not echoed: it may be a PIN typed without its name.
+			return fmt.Errorf("%w: attribute %d (separated by %q) is not a name=value attribute", ErrURI, i+1, sep)
 		}
 		value, err := url.PathUnescape(raw)
 		if err != nil {
@@ -143,7 +144,7 @@ func unknownAttr(name, part string) error {
 }
 
 // String returns the URI without its pin-value.
-func (u *URI) String() string {
+func (u URI) String() string {
 	var path []string
 	add := func(name, value string) {
 		if value != "" {
@@ -174,7 +175,7 @@ func (u *URI) String() string {
 }
 
 // Format prints String: never the PIN.
-func (u *URI) Format(f fmt.State, _ rune) { fmt.Fprint(f, u.String()) }
+func (u URI) Format(f fmt.State, _ rune) { fmt.Fprint(f, u.String()) }
 
 // escape percent-encodes everything but RFC 7512's unreserved characters
 // and the few path characters safe in a value.
