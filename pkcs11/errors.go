@@ -57,3 +57,8 @@ func classify(err error) recovery {
 	}
 	return noRecovery
 }
+
+// sessionGone says whether err means the session no longer exists.
+func sessionGone(err error) bool {
+	return errors.Is(err, ck.Error(ck.CKR_SESSION_HANDLE_INVALID)) || errors.Is(err, ck.Error(ck.CKR_SESSION_CLOSED))
+}

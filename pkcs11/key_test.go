@@ -123,6 +123,8 @@ func TestCryptoSignerAndMessageSigner(t *testing.T) {
 	assert.ErrorContains(t, err, "31 bytes")
 	_, err = key.SignMessage(rand.Reader, msg, &rsa.PSSOptions{Hash: crypto.SHA256})
 	assert.ErrorContains(t, err, "PSS")
+	_, err = key.Sign(rand.Reader, make([]byte, 32), &rsa.PSSOptions{Hash: crypto.SHA256})
+	assert.ErrorContains(t, err, "PSS")
 }
 
 // The token restarts under the signer in three ways; each time the next

@@ -27,7 +27,19 @@ func (k *Key) Public() crypto.PublicKey { return k.pub }
 // whose key allows only hash-and-sign mechanisms refuses it; use
 // SignMessage.
 func (k *Key) Sign(_ io.Reader, digest []byte, opts crypto.SignerOpts) ([]byte, error) {
+	if err := notPSS(opts); err != nil {
+		return nil, err
+	}
 	return k.SignDigest(context.Background(), digest, opts.HashFunc())
+}
+
+// notPSS refuses RSA-PSS options, which would otherwise get a PKCS #1 v1.5
+// signature.
+func notPSS(opts crypto.SignerOpts) error {
+	if _, ok := opts.(*rsa.PSSOptions); ok {
+		return errors.New("qsjwt/pkcs11: RSA-PSS is not supported; Qlik checks PKCS #1 v1.5 (RS256/RS384/RS512)")
+	}
+	return nil
 }
 
 // SignMessage implements crypto.MessageSigner: the token hashes message and
@@ -35,8 +47,8 @@ func (k *Key) Sign(_ io.Reader, digest []byte, opts crypto.SignerOpts) ([]byte, 
 // CKM_SHA512_RSA_PKCS, as a key whose CKA_ALLOWED_MECHANISMS forbids raw RSA
 // requires. rand is not used.
 func (k *Key) SignMessage(_ io.Reader, message []byte, opts crypto.SignerOpts) ([]byte, error) {
-	if _, ok := opts.(*rsa.PSSOptions); ok {
-		return nil, errors.New("qsjwt/pkcs11: RSA-PSS is not supported; Qlik checks PKCS #1 v1.5 (RS256/RS384/RS512)")
+	if err := notPSS(opts); err != nil {
+		return nil, err
 	}
 	return k.signMessage(context.Background(), message, opts.HashFunc())
 }
@@ -180,8 +192,14 @@ func (k *Key) release(s session, err error) {
 	}
 	if s.gen == k.conn.gen {
 		k.conn.valid = false
-		k.idle = append(k.idle, s)
-		k.dropIdleLocked()
+		if sessionGone(err) {
+			// Closed by someone else: closing the handles again could close
+			// a session that has since been given the same number.
+			k.idle = nil
+		} else {
+			k.idle = append(k.idle, s)
+			k.dropIdleLocked()
+		}
 	}
 	switch r {
 	case reinitModule:
