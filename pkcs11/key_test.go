@@ -140,10 +140,12 @@ func TestRecoversAfterTokenRestart(t *testing.T) {
 	slot := h.slot(t, other)
 
 	t.Run("all sessions closed", func(t *testing.T) {
+		signQSEoW(t, s, pub) // working before the restart
 		require.NoError(t, other.CloseAllSessions(slot)) // also logs the application out
 		signQSEoW(t, s, pub)
 	})
 	t.Run("logged out", func(t *testing.T) {
+		signQSEoW(t, s, pub) // working before the restart
 		sess, err := other.OpenSession(slot, ck.CKF_SERIAL_SESSION)
 		require.NoError(t, err)
 		require.NoError(t, other.Logout(sess)) // the login is the application's: every session loses it
@@ -151,10 +153,12 @@ func TestRecoversAfterTokenRestart(t *testing.T) {
 		signQSEoW(t, s, pub)
 	})
 	t.Run("module finalised and initialised", func(t *testing.T) {
+		signQSEoW(t, s, pub) // working before the restart
 		require.NoError(t, other.Finalize()) // every session and handle of the process is gone
 		signQSEoW(t, s, pub)
 	})
 	t.Run("many at once after a restart", func(t *testing.T) {
+		signQSEoW(t, s, pub) // working before the restart
 		require.NoError(t, other.CloseAllSessions(slot))
 		q := newQSEoW(t, s)
 		var wg sync.WaitGroup
@@ -345,4 +349,27 @@ func TestNotFound(t *testing.T) {
 	_, err = Open("pkcs11:token=" + tokenLabel + ";object=rsa?module-path=/nonexistent/lib.so&pin-source=" + h.pinFile)
 	require.ErrorIs(t, err, ErrModule)
 	assert.True(t, strings.Contains(err.Error(), "module-path"))
+}
+
+// qsjwt.SignerWithDeadline keeps the hash-and-sign upgrade of Key.Signer.
+func TestWithDeadlineWrapper(t *testing.T) {
+	h := hsm(t)
+	key := openKey(t, h.uri("rsa"))
+	pub := h.exportedPublic(t, "01")
+	s := qsjwt.SignerWithDeadline(key.Signer())
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	tok, err := newQSEoW(t, s).Sign(ctx, alice)
+	require.NoError(t, err)
+	verifyCompact(t, tok.Raw, pub, crypto.SHA256)
+
+	ms, ok := s.(interface {
+		SignMessage(ctx context.Context, message []byte, hash crypto.Hash) ([]byte, error)
+	})
+	require.True(t, ok)
+	sig, err := ms.SignMessage(ctx, []byte("a.b"), crypto.SHA512)
+	require.NoError(t, err)
+	d := crypto.SHA512.New()
+	d.Write([]byte("a.b"))
+	require.NoError(t, rsa.VerifyPKCS1v15(pub, crypto.SHA512, d.Sum(nil), sig))
 }
