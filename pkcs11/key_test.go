@@ -140,7 +140,7 @@ func TestRecoversAfterTokenRestart(t *testing.T) {
 	slot := h.slot(t, other)
 
 	t.Run("all sessions closed", func(t *testing.T) {
-		signQSEoW(t, s, pub) // working before the restart
+		signQSEoW(t, s, pub)                             // working before the restart
 		require.NoError(t, other.CloseAllSessions(slot)) // also logs the application out
 		signQSEoW(t, s, pub)
 	})
@@ -153,7 +153,7 @@ func TestRecoversAfterTokenRestart(t *testing.T) {
 		signQSEoW(t, s, pub)
 	})
 	t.Run("module finalised and initialised", func(t *testing.T) {
-		signQSEoW(t, s, pub) // working before the restart
+		signQSEoW(t, s, pub)                 // working before the restart
 		require.NoError(t, other.Finalize()) // every session and handle of the process is gone
 		signQSEoW(t, s, pub)
 	})
