@@ -40,11 +40,6 @@ func SignerWithDeadline(s Signer) Signer {
 	return d
 }
 
-// messageSigner is the optional hash-and-sign upgrade of a Signer.
-type messageSigner interface {
-	SignMessage(ctx context.Context, message []byte, hash crypto.Hash) ([]byte, error)
-}
-
 type deadlineSigner struct {
 	s         Signer
 	abandoned atomic.Int64 // calls still running after their caller gave up
@@ -63,9 +58,9 @@ var (
 
 func (d *deadlineSigner) Public() crypto.PublicKey { return d.s.Public() }
 
-// Sign is the Signer method; its name is written only here.
-func (d *deadlineSigner) Sign(ctx context.Context, digest []byte, hash crypto.Hash) ([]byte, error) {
-	return d.call(ctx, digest, hash, d.s.Sign)
+// SignDigest is the Signer method; its name is written only here.
+func (d *deadlineSigner) SignDigest(ctx context.Context, digest []byte, hash crypto.Hash) ([]byte, error) {
+	return d.call(ctx, digest, hash, d.s.SignDigest)
 }
 
 // SignMessage signs message with the wrapped signer's SignMessage.

@@ -32,7 +32,7 @@ func newGatedSigner(t *testing.T) *gatedSigner {
 
 func (g *gatedSigner) Public() crypto.PublicKey { return &g.key.PublicKey }
 
-func (g *gatedSigner) Sign(_ context.Context, digest []byte, hash crypto.Hash) ([]byte, error) {
+func (g *gatedSigner) SignDigest(_ context.Context, digest []byte, hash crypto.Hash) ([]byte, error) {
 	g.entered <- struct{}{}
 	<-g.gate
 	defer func() { g.returned <- struct{}{} }()
@@ -53,7 +53,7 @@ var deadlineUser = QSEoWUser{UserDirectory: "CORP", UserID: "alice"}
 
 func deadlineBuilder(t *testing.T, s Signer) *QSEoW {
 	t.Helper()
-	q, err := NewQSEoW(WithSigner(s), WithClock(fixedClock))
+	q, err := NewQSEoW(s, WithClock(fixedClock))
 	require.NoError(t, err)
 	return q
 }
@@ -82,7 +82,7 @@ func TestSignerWithDeadlineGivesUpAtDeadline(t *testing.T) {
 	digest := sha256.Sum256([]byte("header.payload"))
 	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
 	defer cancel()
-	sig, err := s.Sign(ctx, digest[:], crypto.SHA256)
+	sig, err := s.SignDigest(ctx, digest[:], crypto.SHA256)
 	require.ErrorIs(t, err, context.DeadlineExceeded)
 	assert.Nil(t, sig)
 	<-g.entered // the call did reach the key and runs on in the background
@@ -168,7 +168,7 @@ func TestSignerWithDeadlineCopiesDigest(t *testing.T) {
 	digest := make([]byte, 32)
 	ctx, cancel := context.WithTimeout(context.Background(), time.Millisecond)
 	defer cancel()
-	_, err := s.Sign(ctx, digest, crypto.SHA256)
+	_, err := s.SignDigest(ctx, digest, crypto.SHA256)
 	require.ErrorIs(t, err, context.DeadlineExceeded)
 	for i := range digest {
 		digest[i] = 0xff // the caller reuses its buffer while the call runs on
@@ -204,13 +204,13 @@ func TestSignerWithDeadlineNoDeadlineCallsDirectly(t *testing.T) {
 	g := newGatedSigner(t)
 	close(g.gate)
 	s := SignerWithDeadline(g)
-	sig, err := s.Sign(context.Background(), make([]byte, 32), crypto.SHA256)
+	sig, err := s.SignDigest(context.Background(), make([]byte, 32), crypto.SHA256)
 	require.NoError(t, err)
 	require.NoError(t, rsa.VerifyPKCS1v15(&g.key.PublicKey, crypto.SHA256, make([]byte, 32), sig))
 
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
-	_, err = s.Sign(ctx, make([]byte, 32), crypto.SHA256)
+	_, err = s.SignDigest(ctx, make([]byte, 32), crypto.SHA256)
 	require.True(t, errors.Is(err, context.Canceled))
 }
 

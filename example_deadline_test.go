@@ -28,7 +28,7 @@ func ExampleSignerWithDeadline() {
 		fmt.Println(err)
 		return
 	}
-	q, err := qsjwt.NewQSEoW(qsjwt.WithSigner(qsjwt.SignerWithDeadline(hsm)), exampleClock)
+	q, err := qsjwt.NewQSEoW(qsjwt.SignerWithDeadline(hsm), exampleClock)
 	if err != nil {
 		fmt.Println(err)
 		return
@@ -43,5 +43,5 @@ func ExampleSignerWithDeadline() {
 	printToken(tok.Raw, "")
 	// Output:
 	// header: {"alg":"RS256","typ":"JWT"}
-	// claims: {"exp":1795957200,"iat":1795953600,"userDirectory":"CORP","userId":"anna"}
+	// claims: {"userId":"anna","userDirectory":"CORP","iat":1795953600,"exp":1795957200}
 }
