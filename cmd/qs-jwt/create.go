@@ -1,7 +1,6 @@
 package main
 
 import (
-	"context"
 	"errors"
 	"flag"
 	"fmt"
@@ -116,7 +115,9 @@ func runCreateQSEoW(e *env, args []string) error {
 	if err != nil {
 		return sk.explain(err, qsjwt.Algorithm(alg), nil)
 	}
-	tok, err := q.Sign(context.Background(), qsjwt.QSEoWUser{UserDirectory: userdir, UserID: userid,
+	ctx, cancel := sk.context()
+	defer cancel()
+	tok, err := q.Sign(ctx, qsjwt.QSEoWUser{UserDirectory: userdir, UserID: userid,
 		Name: username, Email: useremail, Groups: groups, Attributes: attrs})
 	if err != nil {
 		return sk.explain(err, q.Algorithm(), nil)
@@ -186,7 +187,9 @@ func runCreateCloud(e *env, args []string) error {
 	if err != nil {
 		return sk.explain(err, qsjwt.RS256, nil)
 	}
-	tok, err := c.Sign(context.Background(), qsjwt.CloudUser{Subject: sub, Name: username, Email: useremail,
+	ctx, cancel := sk.context()
+	defer cancel()
+	tok, err := c.Sign(ctx, qsjwt.CloudUser{Subject: sub, Name: username, Email: useremail,
 		EmailVerified: verified, Groups: groups})
 	if err != nil {
 		return sk.explain(err, qsjwt.RS256, map[string]string{"--sub": subFlag})

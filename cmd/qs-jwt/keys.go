@@ -110,7 +110,7 @@ func (k *keyFlags) check(fs *flag.FlagSet) error {
 			}
 		}
 	}
-	if err := k.sign.check(fs, sources[0] == "--sign-command"); err != nil {
+	if err := k.sign.check(fs, sources[0]); err != nil {
 		return err
 	}
 	k.source = sources[0]
@@ -119,12 +119,13 @@ func (k *keyFlags) check(fs *flag.FlagSet) error {
 
 // signingKey is the key the key flags give.
 type signingKey struct {
-	signer qsjwt.Signer
-	flag   string  // the flag that gave it, for errors
-	made   *newKey // with --cert-create: the new key, not yet written
-	device bool    // the key lives in an HSM or KMS (--sign-command, --cert-privatekey-pkcs11)
-	digest bool    // --sign-input digest
-	close  func() error
+	signer  qsjwt.Signer
+	flag    string        // the flag that gave it, for errors
+	made    *newKey       // with --cert-create: the new key, not yet written
+	device  bool          // the key lives in an HSM or KMS (--sign-command, --cert-privatekey-pkcs11)
+	digest  bool          // --sign-input digest
+	timeout time.Duration // a PKCS #11 key: --sign-timeout
+	close   func() error
 }
 
 // load returns the key the key flags give. With --cert-create it makes a new

@@ -4,6 +4,7 @@ package main
 // command that signs (--sign-command), a key in a PKCS #11 token.
 
 import (
+	"context"
 	"crypto"
 	"crypto/x509"
 	"errors"
@@ -72,15 +73,22 @@ func (s *signFlags) add(fs *flag.FlagSet) {
 	fs.Var(&choiceValue{v: &s.input, choices: []string{"message", "digest"}}, "sign-input",
 		"with --sign-command: what the command reads: message (the JWS signing input; it hashes) or digest (the raw hash)")
 	s.input = "message"
-	fs.StringVar(&s.timeout, "sign-timeout", defaultSignTimeout.String(), "with --sign-command: the `time` the command may take, e.g. 30s or 2m")
+	fs.StringVar(&s.timeout, "sign-timeout", defaultSignTimeout.String(), "with --sign-command or --cert-privatekey-pkcs11: the `time` signing may take, e.g. 30s or 2m")
 	fs.StringVar(&s.publicFile, "cert-publickey-file", "", "with --sign-command (required): the certificate or public key `file` (PEM) of the command's key; every signature is checked against it")
 }
 
 // check refuses the flags that go with --sign-command without it, and
 // --sign-command without its public key.
-func (s *signFlags) check(fs *flag.FlagSet, used bool) error {
+func (s *signFlags) check(fs *flag.FlagSet, source string) error {
+	used := source == "--sign-command"
+	if given(fs, "sign-timeout") && !used && source != "--cert-privatekey-pkcs11" {
+		return usagef("--sign-timeout", "--sign-timeout is used only with --sign-command or --cert-privatekey-pkcs11")
+	}
+	if d, err := time.ParseDuration(s.timeout); err != nil || d <= 0 || d > maxSignTimeout {
+		return usagef("--sign-timeout", "--sign-timeout %s is not a duration from 1ms to %s, e.g. 30s or 2m", describe(s.timeout), maxSignTimeout)
+	}
 	if !used {
-		for _, name := range []string{"sign-input", "sign-timeout", "cert-publickey-file"} {
+		for _, name := range []string{"sign-input", "cert-publickey-file"} {
 			if given(fs, name) {
 				return usagef("--sign-command", "--%s is used only with --sign-command", name)
 			}
@@ -89,9 +97,6 @@ func (s *signFlags) check(fs *flag.FlagSet, used bool) error {
 	}
 	if !given(fs, "cert-publickey-file") {
 		return usagef("--cert-publickey-file", "--sign-command needs the certificate or public key of its key in --cert-publickey-file, to check the signatures it prints")
-	}
-	if d, err := time.ParseDuration(s.timeout); err != nil || d <= 0 || d > maxSignTimeout {
-		return usagef("--sign-timeout", "--sign-timeout %s is not a duration from 1s to %s, e.g. 30s or 2m", describe(s.timeout), maxSignTimeout)
 	}
 	if s.command == "" {
 		return usagef("--sign-command", "--sign-command is empty; give the command that signs")
@@ -138,19 +143,33 @@ func (k *keyFlags) loadPKCS11(e *env) (*signingKey, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &signingKey{signer: s, flag: flag, device: true, close: closeKey}, nil
+	timeout, _ := time.ParseDuration(k.sign.timeout) // check refused a bad one
+	return &signingKey{signer: s, flag: flag, device: true, close: closeKey, timeout: timeout}, nil
 }
 
 // explain turns the library's refusal to build or sign with sk into
 // problems naming the flags that fix them: for --sign-command, whether the
 // command failed or its signature is bad.
 func (sk *signingKey) explain(err error, alg qsjwt.Algorithm, renames map[string]string) error {
+	if errors.Is(err, context.DeadlineExceeded) && sk.timeout > 0 {
+		return failf(sk.flag, "the key did not sign within %s and qs-jwt gave up (the HSM may be hung or slow); raise --sign-timeout if it is slow", sk.timeout)
+	}
 	if sk.flag == "--sign-command" {
 		if serr := signerError(err, alg, sk.digest); serr != nil {
 			return serr
 		}
 	}
 	return libError(err, sk.flag, renames)
+}
+
+// context is the context of a signing call: with a deadline of
+// --sign-timeout for a PKCS #11 key, whose calls the library abandons at
+// the deadline (the --sign-command signer has its own).
+func (sk *signingKey) context() (context.Context, context.CancelFunc) {
+	if sk.timeout > 0 {
+		return context.WithTimeout(context.Background(), sk.timeout)
+	}
+	return context.WithCancel(context.Background())
 }
 
 // String names the key's source, never the key.
