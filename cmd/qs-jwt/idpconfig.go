@@ -16,12 +16,12 @@ import (
 func runIdPConfig(e *env, args []string) error {
 	fs := newFlagSet("idp-config")
 	var (
-		certFile, issuer, keyid, pfx, passEnv string
-		jwk                                   bool
+		certFile, issuer, keyid string
+		jwk                     bool
+		pfx                     pfxFlags
 	)
 	fs.StringVar(&certFile, "cert-file", "", "the certificate `file` of the signing key (publickey.cer); - reads stdin (required, or --cert-privatekey-pfx)")
-	fs.StringVar(&pfx, "cert-privatekey-pfx", "", "a PFX (PKCS #12) `file` holding the key and its certificate, as the QMC exports it, instead of --cert-file")
-	fs.StringVar(&passEnv, "passphrase-env", "", "with --cert-privatekey-pfx: name of the environment `variable` holding the PFX's password")
+	pfx.add(fs, "a PFX (PKCS #12) `file` holding the key and its certificate, as the QMC exports it, instead of --cert-file")
 	fs.StringVar(&issuer, "issuer", "", "the `issuer` your tokens carry in \"iss\" (required without --jwk)")
 	fs.StringVar(&keyid, "keyid", "", "the key `ID` your tokens carry in \"kid\" (default: the key's RFC 7638 thumbprint, as --cert-create uses)")
 	fs.BoolVar(&jwk, "jwk", false, "print only the public key as a JSON Web Key (kid: --keyid or the thumbprint), e.g. to register a Qlik Cloud OAuth client")
@@ -32,14 +32,9 @@ func runIdPConfig(e *env, args []string) error {
 			"prints the certificate's public key as a JSON Web Key instead."); err != nil {
 		return err
 	}
-	var errs []error
-	switch {
-	case given(fs, "cert-file") && given(fs, "cert-privatekey-pfx"):
-		errs = append(errs, usagef("--cert-privatekey-pfx", "--cert-file and --cert-privatekey-pfx both give the certificate; give one"))
-	case !given(fs, "cert-file") && !given(fs, "cert-privatekey-pfx"):
+	errs := []error{pfx.check(fs, "cert-file")}
+	if !given(fs, "cert-file") && !given(fs, "cert-privatekey-pfx") {
 		errs = append(errs, usagef("--cert-file", "idp-config needs the certificate file (publickey.cer), or the PFX with --cert-privatekey-pfx"))
-	case passEnv != "" && !given(fs, "cert-privatekey-pfx"):
-		errs = append(errs, usagef("--passphrase-env", "--passphrase-env gives the password of a PFX; a certificate file has none"))
 	}
 	if !jwk {
 		errs = append(errs, required(fs, [2]string{"issuer", "the issuer your tokens carry (or --jwk for the key alone)"}))
@@ -47,7 +42,7 @@ func runIdPConfig(e *env, args []string) error {
 	if err := errors.Join(errs...); err != nil {
 		return err
 	}
-	cert, certFlag, err := idpCertificate(e, certFile, pfx, passEnv)
+	cert, certFlag, err := idpCertificate(e, certFile, &pfx)
 	if err != nil {
 		return err
 	}
@@ -102,23 +97,20 @@ func runIdPConfig(e *env, args []string) error {
 // idpCertificate reads idp-config's certificate, from --cert-file or from
 // the PFX of --cert-privatekey-pfx, and returns it with the flag that gave
 // it.
-func idpCertificate(e *env, certFile, pfx, passEnv string) (*x509.Certificate, string, error) {
-	if pfx != "" || certFile == "" {
-		k := &keyFlags{passEnv: passEnv}
-		opts, err := k.passphrase(e)
-		if err != nil {
-			return nil, "", err
-		}
-		_, cert, err := k.readPFX(e, "--cert-privatekey-pfx", pfx, opts)
-		return cert, "--cert-privatekey-pfx", err
+func idpCertificate(e *env, certFile string, pfx *pfxFlags) (*x509.Certificate, string, error) {
+	flag, data, err := "--cert-file", []byte(nil), error(nil)
+	if pfx.file != "" || certFile == "" {
+		flag = "--cert-privatekey-pfx"
+		data, err = pfx.certificatePEM(e)
+	} else {
+		data, err = e.readInput(flag, certFile)
 	}
-	data, err := e.readInput("--cert-file", certFile)
 	if err != nil {
 		return nil, "", err
 	}
 	cert, err := qsjwt.ParseCertificate(data)
 	if err != nil {
-		return nil, "", libError(err, "--cert-file", nil)
+		return nil, "", libError(err, flag, nil)
 	}
-	return cert, "--cert-file", nil
+	return cert, flag, nil
 }
