@@ -124,13 +124,14 @@ func (c *signCommand) run(ctx context.Context, input []byte) ([]byte, error) {
 // base64Text and hexText are outputs that are a signature encoded as text.
 var (
 	base64Text = regexp.MustCompile(`^[A-Za-z0-9+/_=\s-]+$`)
-	hexText    = regexp.MustCompile(`^(?:[0-9a-fA-F]{2}[\s:]*)+$`)
+	hexText    = regexp.MustCompile(`^\s*(?:[0-9a-fA-F]{2}[\s:]*)+$`)
 )
 
 // wrongSize explains output that is not a signature of size bytes, without
-// repeating it.
+// repeating it: text longer than a signature may be one in base64 or hex.
 func wrongSize(out []byte, size, bits int) string {
 	switch {
+	case len(out) <= size:
 	case hexText.Match(out):
 		return fmt.Sprintf("printed %d bytes of hex text, not the raw %d-byte signature: decode it in the command, e.g. | xxd -r -p", len(out), size)
 	case base64Text.Match(out):
