@@ -122,7 +122,6 @@ type signingKey struct {
 	signer  qsjwt.Signer
 	flag    string        // the flag that gave it, for errors
 	made    *newKey       // with --cert-create: the new key, not yet written
-	device  bool          // the key lives in an HSM or KMS (--sign-command, --cert-privatekey-pkcs11)
 	digest  bool          // --sign-input digest
 	timeout time.Duration // a PKCS #11 key: --sign-timeout
 	close   func() error

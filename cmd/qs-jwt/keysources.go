@@ -117,7 +117,7 @@ func (s *signFlags) load(e *env) (*signingKey, error) {
 	}
 	timeout, _ := time.ParseDuration(s.timeout) // check refused a bad one
 	c := &signCommand{line: s.command, timeout: timeout, pub: pub, stderr: e.stderr}
-	sk := &signingKey{flag: "--sign-command", device: true, digest: s.input == "digest"}
+	sk := &signingKey{flag: "--sign-command", digest: s.input == "digest"}
 	if sk.digest {
 		sk.signer = digestCommand{c}
 	} else {
@@ -144,7 +144,7 @@ func (k *keyFlags) loadPKCS11(e *env) (*signingKey, error) {
 		return nil, err
 	}
 	timeout, _ := time.ParseDuration(k.sign.timeout) // check refused a bad one
-	return &signingKey{signer: s, flag: flag, device: true, close: closeKey, timeout: timeout}, nil
+	return &signingKey{signer: s, flag: flag, close: closeKey, timeout: timeout}, nil
 }
 
 // explain turns the library's refusal to build or sign with sk into
