@@ -70,9 +70,9 @@ type signFlags struct {
 
 func (s *signFlags) add(fs *flag.FlagSet) {
 	fs.StringVar(&s.command, "sign-command", "", "`command` that signs, for a key in an HSM or KMS: run by sh -c with what to sign on stdin, it prints the raw signature on stdout (never printed back: it may hold a PIN)")
-	fs.Var(&choiceValue{v: &s.input, choices: []string{"message", "digest"}}, "sign-input",
-		"with --sign-command: what the command reads: message (the JWS signing input; it hashes) or digest (the raw hash)")
 	s.input = "message"
+	fs.Var(&choiceValue{v: &s.input, choices: []string{"message", "digest"}}, "sign-input",
+		"with --sign-command: `what` the command reads: message (the JWS signing input, which it hashes) or digest (the raw hash)")
 	fs.StringVar(&s.timeout, "sign-timeout", defaultSignTimeout.String(), "with --sign-command or --cert-privatekey-pkcs11: the `time` signing may take, e.g. 30s or 2m")
 	fs.StringVar(&s.publicFile, "cert-publickey-file", "", "with --sign-command (required): the certificate or public key `file` (PEM) of the command's key; every signature is checked against it")
 }
