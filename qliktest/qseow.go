@@ -4,6 +4,7 @@ import (
 	"crypto/rsa"
 	"crypto/x509"
 	"fmt"
+	"io"
 	"net/http"
 	"strings"
 	"sync"
@@ -61,6 +62,9 @@ type QSEoWConfig struct {
 //     (the session's CSRF token in the response header qlik-csrf-token) and
 //     GET qps/user (the session's user). Each needs the xrfkey query
 //     parameter and an X-Qlik-Xrfkey header with the same 16 characters.
+//   - GET qlik-embed/main.js: a static script, without xrfkey; with a
+//     Bearer token it opens the session as any request does, which is how
+//     @qlik/api's windowscookie auth exchanges its token for the cookie.
 //   - GET app/<appId>: the engine WebSocket, which needs the session
 //     cookie, ?qlik-csrf-token= and no Authorization header; an Origin
 //     header, when sent, must be the server's own or in AllowedOrigins (a
@@ -255,6 +259,10 @@ func (q *QSEoW) serveHTTP(w http.ResponseWriter, r *http.Request) {
 	if s == nil {
 		return
 	}
+	if rest == embedMainJS {
+		serveEmbedMainJS(w, r)
+		return
+	}
 	key := r.URL.Query().Get("xrfkey")
 	if len(key) != 16 || r.Header.Get("X-Qlik-Xrfkey") != key {
 		writeError(w, http.StatusForbidden, "QRS-XRF-1", "Forbidden",
@@ -368,4 +376,26 @@ func (q *QSEoW) engine(w http.ResponseWriter, r *http.Request, app string) {
 		qseow: map[string]any{"userId": s.user.UserID, "userDirectory": s.user.UserDirectory,
 			"logoutUri": scheme + "://" + r.Host + "/" + q.cfg.Prefix + "/qps/user", "mustAuthenticate": false},
 	})
+}
+
+// embedMainJS is the qlik-embed script under the virtual proxy. @qlik/api's
+// windowscookie auth fetches it with Authorization: Bearer <jwt> to turn a
+// token into the proxy session (the response sets the session cookie); it
+// is a static file, so, unlike the QRS and QPS APIs, it needs no xrfkey.
+const embedMainJS = "qlik-embed/main.js"
+
+// embedMainJSBody stands in for Qlik's qlik-embed bundle.
+const embedMainJSBody = "/* qliktest: stands in for qlik-embed's main.js; the proxy session is open. */\n"
+
+func serveEmbedMainJS(w http.ResponseWriter, r *http.Request) {
+	if r.Method != http.MethodGet && r.Method != http.MethodHead {
+		w.Header().Set("Allow", "GET, HEAD")
+		writeError(w, http.StatusMethodNotAllowed, "HTTP-405", "Method Not Allowed", "use GET")
+		return
+	}
+	w.Header().Set("Content-Type", "application/javascript; charset=utf-8")
+	w.WriteHeader(http.StatusOK)
+	if r.Method == http.MethodGet {
+		_, _ = io.WriteString(w, embedMainJSBody)
+	}
 }
