@@ -63,6 +63,11 @@ func TestQlikJSClients(t *testing.T) {
 		assert.Equal(t, map[string]any{"title": qliktest.SampleAppTitle, "sheets": toAny(qliktest.SampleSheets),
 			"user": "UserDirectory=CORP; UserId=anna", "engineVersion": qliktest.EngineVersion, "tokens": 1.0}, out)
 
+		// @qlik/api's own JSON-RPC channel instead of enigma.js.
+		out, _ = runNode(t, dir, "qseow-windowscookie.mjs", e.CAFile, map[string]any{"host": e.QSEoW.URL + "/jwt", "token": tok.Raw, "appId": e.AppID, "autoResume": true})
+		assert.Equal(t, map[string]any{"title": qliktest.SampleAppTitle, "sheets": toAny(qliktest.SampleSheets),
+			"user": "UserDirectory=CORP; UserId=anna", "engineVersion": qliktest.EngineVersion, "tokens": 1.0}, out, "autoResume")
+
 		// A token the proxy refuses: no cookie, and @qlik/api says so.
 		late, err := qsjwt.NewQSEoW(signer, qsjwt.WithClock(func() time.Time { return time.Now().Add(-2 * time.Hour) }))
 		require.NoError(t, err)

@@ -2,7 +2,9 @@
 // authType "windowscookie", host "<server>/<prefix>", getAccessToken
 // returning a JWT. @qlik/api exchanges the token at
 // <host>/qlik-embed/main.js for the proxy session cookie, reads the CSRF
-// token at <host>/qps/csrftoken and opens the engine WebSocket.
+// token at <host>/qps/csrftoken and opens the engine WebSocket, through
+// enigma.js or, with input.autoResume, through @qlik/api's own JSON-RPC
+// channel.
 import { qix } from "@qlik/api";
 import { input, main } from "./common.mjs";
 
@@ -16,7 +18,7 @@ await main(async () => {
       return input.token;
     },
   };
-  const session = qix.openAppSession({ appId: input.appId, hostConfig });
+  const session = qix.openAppSession({ appId: input.appId, hostConfig, autoResume: !!input.autoResume });
   const doc = await session.getDoc();
   const layout = await doc.getAppLayout();
   const sheets = await doc.getSheetList();
