@@ -3,6 +3,7 @@ module github.com/qsjwt/qsjwt
 go 1.25.0
 
 require (
+	github.com/coder/websocket v1.8.15
 	github.com/lestrrat-go/jwx/v2 v2.1.7
 	github.com/stretchr/testify v1.11.1
 	software.sslmate.com/src/go-pkcs12 v0.7.4
