@@ -267,7 +267,13 @@ func (c *Cloud) serveHTTP(w http.ResponseWriter, r *http.Request) {
 		if cors(w, r, origin) {
 			return
 		}
-		if r.Header.Get("qlik-web-integration-id") != c.cfg.WebIntegrationID {
+		// A browser cannot set headers on a WebSocket: real tenants take the
+		// ID as the query parameter of the engine WebSocket's URL.
+		id := r.Header.Get("qlik-web-integration-id")
+		if id == "" && strings.HasPrefix(r.URL.Path, "/app/") {
+			id = r.URL.Query().Get("qlik-web-integration-id")
+		}
+		if id != c.cfg.WebIntegrationID {
 			writeError(w, http.StatusForbidden, "CORS-2", "Forbidden", "cross-origin calls need the header qlik-web-integration-id with the tenant's web integration ID")
 			return
 		}

@@ -68,7 +68,7 @@ import (
 type Proxy struct {
 	cfg   proxyConfig
 	base  *url.URL
-	what  string                                                   // "Qlik Cloud tenant", "QSEoW virtual proxy"
+	what  string                                                    // "Qlik Cloud tenant", "QSEoW virtual proxy"
 	who   func(*http.Request) (key, fp string, user any, err error) // the site's user; fp tells a changed user
 	open  func(user any) (upstream, error)                          // a new session for that user
 	allow *http.ServeMux                                            // the allow-list
@@ -242,10 +242,11 @@ func (p *Proxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if unsafe := upgrade || (r.Method != http.MethodGet && r.Method != http.MethodHead); unsafe || crossSite(r) {
-		if err := checkSameOrigin(r, p.cfg.origins); err != nil || crossSite(r) {
-			if err == nil {
-				err = errors.New("the browser marked the request as made by another site (Sec-Fetch-Site: cross-site)")
-			}
+		err := checkSameOrigin(r, p.cfg.origins)
+		if crossSite(r) {
+			err = errors.New("the browser marked the request as made by another site (Sec-Fetch-Site: cross-site)")
+		}
+		if err != nil {
 			writeProblem(w, http.StatusForbidden, "refused: "+err.Error(), "only the site's own pages may call Qlik through it")
 			return
 		}
@@ -349,6 +350,11 @@ func (p *Proxy) failed(w http.ResponseWriter, r *http.Request, err error) {
 			w.Header().Set("Retry-After", fmt.Sprint(int(d.Seconds())+1))
 		}
 		writeProblem(w, http.StatusServiceUnavailable, "Qlik login paused: "+err.Error(), loginCheck(p.what))
+	case errors.As(err, &qe) && (qe.StatusCode == http.StatusTooManyRequests || qe.StatusCode == http.StatusServiceUnavailable):
+		if qe.RetryAfter > 0 {
+			w.Header().Set("Retry-After", fmt.Sprint(int(qe.RetryAfter.Seconds())))
+		}
+		writeProblem(w, http.StatusServiceUnavailable, fmt.Sprintf("the %s asks to wait before the next login: %v", p.what, err), loginCheck(p.what))
 	case errors.As(err, &qe):
 		writeProblem(w, http.StatusBadGateway, fmt.Sprintf("the %s refused the login: %v", p.what, err), loginCheck(p.what))
 	default:

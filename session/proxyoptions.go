@@ -84,27 +84,28 @@ func WithAllowedPaths(patterns ...string) ProxyOption {
 		if len(patterns) == 0 {
 			return fmt.Errorf("%w: WithAllowedPaths(): give at least one pattern, such as %q", ErrSession, DefaultCloudPaths[0])
 		}
-		for _, p := range patterns {
-			if err := checkPattern(p); err != nil {
-				return err
-			}
+		if err := checkPatterns(patterns); err != nil {
+			return err
 		}
 		c.paths = append([]string(nil), patterns...)
 		return nil
 	}}
 }
 
-// checkPattern refuses a pattern http.ServeMux would panic on.
-func checkPattern(p string) (err error) {
+// checkPatterns refuses patterns http.ServeMux would panic on.
+func checkPatterns(patterns []string) (err error) {
 	defer func() {
 		if r := recover(); r != nil {
-			err = fmt.Errorf("%w: WithAllowedPaths(%q): %v", ErrSession, p, r)
+			err = fmt.Errorf("%w: WithAllowedPaths: %v", ErrSession, r)
 		}
 	}()
-	if _, path, _ := strings.Cut(p, " "); !strings.HasPrefix(p, "/") && !strings.HasPrefix(path, "/") {
-		return fmt.Errorf("%w: WithAllowedPaths(%q): give a method and an absolute path, such as \"GET /api/v1/users/me\"", ErrSession, p)
+	mux := http.NewServeMux()
+	for _, p := range patterns {
+		if _, path, _ := strings.Cut(p, " "); !strings.HasPrefix(p, "/") && !strings.HasPrefix(path, "/") {
+			return fmt.Errorf("%w: WithAllowedPaths(%q): give a method and an absolute path, such as \"GET /api/v1/users/me\"", ErrSession, p)
+		}
+		mux.Handle(p, http.NotFoundHandler())
 	}
-	http.NewServeMux().Handle(p, http.NotFoundHandler())
 	return nil
 }
 
@@ -137,7 +138,7 @@ type siteOption struct {
 	fn   func(*[]string) error
 }
 
-func (o siteOption) applyProxy(c *proxyConfig) error         { return o.fn(&c.origins) }
+func (o siteOption) applyProxy(c *proxyConfig) error        { return o.fn(&c.origins) }
 func (o siteOption) applyToken(c *tokenHandlerConfig) error { return o.fn(&c.origins) }
 func (o siteOption) String() string                         { return o.name }
 
