@@ -258,7 +258,7 @@ func (r *browserRig) connect(t *testing.T, mode string) (state, text string) {
 // text returns the text of the element with id.
 func (r *browserRig) text(t *testing.T, id string) string {
 	t.Helper()
-	s, err := chromedp.Run(r.ctx, chromedp.Evaluate[string](`document.getElementById(` + jsString(id) + `).textContent`))
+	s, err := chromedp.Run(r.ctx, chromedp.Evaluate[string](`document.getElementById(`+jsString(id)+`).textContent`))
 	require.NoError(t, err)
 	return s
 }
