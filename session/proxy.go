@@ -10,6 +10,7 @@ import (
 	"net/http/httputil"
 	"net/url"
 	"strings"
+	"time"
 
 	"github.com/qsjwt/qsjwt"
 )
@@ -115,7 +116,7 @@ func NewCloudProxy(tenantURL string, tokens *qsjwt.Cloud, user func(*http.Reques
 	if len(p.cfg.qseowOpts) > 0 {
 		return nil, fmt.Errorf("%w: WithQSEoWSessionOptions given to NewCloudProxy; give Cloud session options with WithCloudSessionOptions", ErrSession)
 	}
-	budget, _ := NewLoginBudget(DefaultLoginsPerMinute, 60e9) // valid constants
+	budget, _ := NewLoginBudget(DefaultLoginsPerMinute, time.Minute) // valid constants
 	sessionOpts := append([]CloudOption{WithBaseTransport(p.cfg.base), WithClock(p.cfg.now), WithLoginTimeout(p.cfg.loginTimeout), WithLoginBudget(budget)}, p.cfg.cloudOpts...)
 	p.who = func(r *http.Request) (string, string, any, error) {
 		u, err := user(r)

@@ -343,3 +343,61 @@ func TestProxyConstructorsRefuseBadSettings(t *testing.T) {
 	_, err := NewCloudProxy(r.tenant.URL, nil, users)
 	assert.ErrorIs(t, err, ErrSession)
 }
+
+// The proxy streams Qlik's answer as it comes and keeps Qlik's cookies,
+// CSRF token and CORS headers from the page. The tenant here is a small
+// stand-in with an endpoint that answers in two parts.
+func TestProxyStreamsAndFiltersTheAnswer(t *testing.T) {
+	release := make(chan struct{})
+	mux := http.NewServeMux()
+	mux.HandleFunc("POST /login/jwt-session", func(w http.ResponseWriter, r *http.Request) {
+		http.SetCookie(w, &http.Cookie{Name: "sid", Value: "s1", Path: "/"})
+		_, _ = io.WriteString(w, "{}")
+	})
+	mux.HandleFunc("GET /api/v1/stream", func(w http.ResponseWriter, r *http.Request) {
+		if c, err := r.Cookie("sid"); err != nil || c.Value != "s1" {
+			w.WriteHeader(http.StatusUnauthorized)
+			return
+		}
+		h := w.Header()
+		h.Set("Set-Cookie", "tracker=1; Path=/")
+		h.Set("qlik-csrf-token", "not-for-the-page")
+		h.Set("Access-Control-Allow-Origin", "*")
+		h.Set("Content-Type", "text/plain")
+		_, _ = io.WriteString(w, "first\n")
+		w.(http.Flusher).Flush()
+		<-release
+		_, _ = io.WriteString(w, "second\n")
+	})
+	tenant := httptest.NewServer(mux)
+	defer tenant.Close()
+	defer close(release)
+	cloud, _ := newCloudBuilder(t, "iss.example", "kid")
+	p, err := NewCloudProxy(tenant.URL, cloud, siteUserOf(cloudUsers), WithAllowedPaths("GET /api/v1/stream"))
+	require.NoError(t, err)
+	s := newSite(t, p)
+
+	req, _ := http.NewRequest(http.MethodGet, s.URL+"/qlik/api/v1/stream", nil)
+	req.AddCookie(&http.Cookie{Name: "site", Value: "alice"})
+	resp, err := http.DefaultClient.Do(req)
+	require.NoError(t, err)
+	defer resp.Body.Close()
+	require.Equal(t, http.StatusOK, resp.StatusCode)
+	assert.Empty(t, resp.Header.Values("Set-Cookie"))
+	assert.Empty(t, resp.Header.Get("qlik-csrf-token"))
+	assert.Empty(t, resp.Header.Get("Access-Control-Allow-Origin"))
+	assert.Equal(t, "text/plain", resp.Header.Get("Content-Type"))
+
+	first := make(chan string, 1)
+	go func() {
+		b := make([]byte, len("first\n"))
+		_, _ = io.ReadFull(resp.Body, b)
+		first <- string(b)
+	}()
+	select {
+	case got := <-first:
+		assert.Equal(t, "first\n", got, "the first part arrives while Qlik still writes")
+	case <-time.After(10 * time.Second):
+		t.Fatal("the first part did not arrive before the answer ended: the proxy does not stream")
+	}
+}
