@@ -242,7 +242,7 @@ func (p *Proxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		writeProblem(w, http.StatusRequestEntityTooLarge, fmt.Sprintf("the body is over %d bytes", p.cfg.maxBody), "session.WithMaxRequestBody sets the limit")
 		return
 	}
-	if unsafe := upgrade || (r.Method != http.MethodGet && r.Method != http.MethodHead); unsafe || crossSite(r) {
+	if acts := upgrade || r.Method != http.MethodGet && r.Method != http.MethodHead; acts || crossSite(r) {
 		err := checkSameOrigin(r, p.cfg.origins)
 		if crossSite(r) {
 			err = errors.New("the browser marked the request as made by another site (Sec-Fetch-Site: cross-site)")
@@ -262,17 +262,24 @@ func (p *Proxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		writeProblem(w, http.StatusInternalServerError, "cannot make the user's Qlik session: "+err.Error(), "the site's Qlik settings")
 		return
 	}
+	r = r.WithContext(context.WithValue(r.Context(), upstreamKey{}, up)) // a copy: the body below is ours
 	if r.Body != nil && r.Body != http.NoBody {
+		// Held in memory (bounded), so that the session can send it again
+		// after a new login or CSRF token.
 		body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, p.cfg.maxBody))
-		if err != nil {
-			writeProblem(w, http.StatusRequestEntityTooLarge, fmt.Sprintf("reading the body (at most %d bytes): %v", p.cfg.maxBody, err), "session.WithMaxRequestBody sets the limit")
+		var tooLarge *http.MaxBytesError
+		switch {
+		case errors.As(err, &tooLarge):
+			writeProblem(w, http.StatusRequestEntityTooLarge, fmt.Sprintf("the body is over %d bytes", p.cfg.maxBody), "session.WithMaxRequestBody sets the limit")
+			return
+		case err != nil:
+			writeProblem(w, http.StatusBadRequest, "reading the request body: "+err.Error(), "the network between the browser and the site")
 			return
 		}
 		r.Body = io.NopCloser(bytes.NewReader(body))
 		r.GetBody = func() (io.ReadCloser, error) { return io.NopCloser(bytes.NewReader(body)), nil }
 		r.ContentLength = int64(len(body))
 	}
-	r = r.WithContext(context.WithValue(r.Context(), upstreamKey{}, up))
 	if upgrade {
 		p.ws.ServeHTTP(w, r)
 		return

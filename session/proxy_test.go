@@ -245,6 +245,11 @@ func TestProxyRefusals(t *testing.T) {
 		})
 	}
 	assert.Zero(t, r.tenant.LoginAttempts(), "no refused request reached the tenant")
+	// A body of unknown length (chunked) is cut at the limit too.
+	resp, got := s.call(t, http.MethodPost, "/qlik/api/v1/spaces", "alice", s.URL, io.MultiReader(strings.NewReader(strings.Repeat("x", 65))))
+	assert.Equal(t, http.StatusRequestEntityTooLarge, resp.StatusCode, got)
+	assert.Zero(t, r.tenant.LoginAttempts(), "nothing was forwarded")
+
 	_, err := openApp(t, wsURLOf(s, "/qlik/app/"+qliktest.SampleAppID), "https://evil.example", "alice")
 	assert.ErrorContains(t, err, "403")
 }
