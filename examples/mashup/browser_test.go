@@ -146,7 +146,13 @@ type browserRig struct {
 	ctx             context.Context
 }
 
-func newBrowserRig(t *testing.T, blockThirdPartyCookies bool) *browserRig {
+// rigOptions say how the browser and the tenant are set up.
+type rigOptions struct {
+	allowThirdPartyCookies bool // the browser keeps the tenant's cookies on the site's page
+	unlistedOrigin         bool // the tenant's web integration does not list the site's origin
+}
+
+func newBrowserRig(t *testing.T, o rigOptions) *browserRig {
 	t.Helper()
 	exe := chromium(t)
 	c := newTestCA(t, siteHost, tenantHost)
@@ -159,7 +165,11 @@ func newBrowserRig(t *testing.T, blockThirdPartyCookies bool) *browserRig {
 		tenantURL: "https://" + tenantHost + ":" + port(frontLn),
 	}
 
-	r.tenant = qliktest.NewCloud(qliktest.CloudConfig{AllowedOrigins: []string{r.site}})
+	origins := []string{r.site}
+	if o.unlistedOrigin {
+		origins = []string{"https://elsewhere.corp.test"}
+	}
+	r.tenant = qliktest.NewCloud(qliktest.CloudConfig{AllowedOrigins: origins})
 	t.Cleanup(r.tenant.Close)
 	tlsFront(t, frontLn, c, strings.TrimPrefix(r.tenant.URL, "https://"), r.tenant.ServerCertificatePEM())
 	r.proxy = qliktest.NewQSEoW(qliktest.QSEoWConfig{})
@@ -196,7 +206,7 @@ func newBrowserRig(t *testing.T, blockThirdPartyCookies bool) *browserRig {
 	// when blocking, the flag of Chrome's third-party cookie phase-out is
 	// added too, so that either one blocks.
 	prefs := `{"profile":{"cookie_controls_mode":0,"block_third_party_cookies":false}}`
-	if blockThirdPartyCookies {
+	if !o.allowThirdPartyCookies {
 		prefs = `{"profile":{"cookie_controls_mode":1,"block_third_party_cookies":true}}`
 		opts = append(opts, chromedp.Flag("test-third-party-cookie-phaseout", true))
 	}
@@ -279,7 +289,7 @@ func jsString(s string) string { b, _ := json.Marshal(s); return string(b) }
 
 func TestBrowserMashup(t *testing.T) {
 	start := time.Now()
-	r := newBrowserRig(t, true)
+	r := newBrowserRig(t, rigOptions{})
 	for _, u := range []struct{ user, password, cloudName, qseowName string }{
 		{"alice", "wonderland", "Alice Adams", `EXAMPLE\alice`},
 		{"bob", "builder", "Bob Berg", `EXAMPLE\bob`},
@@ -326,7 +336,7 @@ func TestBrowserMashup(t *testing.T) {
 // With third-party cookies allowed, direct mode works: what made it fail
 // above is the blocked cookies, not the page.
 func TestBrowserDirectModeNeedsThirdPartyCookies(t *testing.T) {
-	r := newBrowserRig(t, false)
+	r := newBrowserRig(t, rigOptions{allowThirdPartyCookies: true})
 	r.signIn(t, "bob", "builder")
 	state, text := r.connect(t, "direct")
 	require.Equal(t, "ready", state, text)
@@ -337,7 +347,7 @@ func TestBrowserDirectModeNeedsThirdPartyCookies(t *testing.T) {
 // Opened under another name (its IP address), the site sends the browser
 // to its own name instead of failing with unexplained 401s.
 func TestBrowserOpenedByIPIsSentToTheSitesName(t *testing.T) {
-	r := newBrowserRig(t, true)
+	r := newBrowserRig(t, rigOptions{})
 	byIP := strings.Replace(r.site, siteHost, "127.0.0.1", 1)
 	ctx, cancel := context.WithTimeout(r.ctx, 20*time.Second)
 	defer cancel()
@@ -345,4 +355,18 @@ func TestBrowserOpenedByIPIsSentToTheSitesName(t *testing.T) {
 	loc, err := chromedp.Run(ctx, chromedp.Evaluate[string](`location.origin`))
 	require.NoError(t, err)
 	assert.Equal(t, r.site, loc)
+}
+
+// A tenant whose web integration does not list the page's origin refuses
+// the browser's cross-origin login; the browser hides why (a CORS error),
+// and the page names what to check instead of failing silently.
+func TestBrowserDirectModeExplainsAnUnlistedOrigin(t *testing.T) {
+	r := newBrowserRig(t, rigOptions{allowThirdPartyCookies: true, unlistedOrigin: true})
+	r.signIn(t, "alice", "wonderland")
+	state, text := r.connect(t, "direct")
+	require.Equal(t, "error", state, text)
+	assert.Contains(t, text, "could not complete the request")
+	assert.Contains(t, text, "web integration "+r.tenant.WebIntegrationID)
+	assert.Contains(t, text, "lists this page's origin "+r.site)
+	assert.Contains(t, text, "certificate")
 }
