@@ -33,7 +33,12 @@ const (
 //
 //	{"token": "<jwt>", "expiresAt": "2026-11-29T12:05:00Z"}
 //
-// with Cache-Control: no-store. Who the user is comes from the site (the
+// with Cache-Control: no-store. In the page:
+//
+//	const getAccessToken = async () => (await (await fetch('/qlik-token',
+//	  {method: 'POST', headers: {'X-Qsjwt-Token-Request': '1'}})).json()).token;
+//
+// Who the user is comes from the site (the
 // function given to the constructor), never from the request. The handler
 // answers only POST (else 405), only from the site's own pages (Origin, see
 // [WithAllowedOrigins]; else 403) that send [TokenRequestHeader] (else

@@ -12,6 +12,7 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"io"
+	"log"
 	"math/big"
 	"net"
 	"net/http"
@@ -186,7 +187,8 @@ func newBrowserRig(t *testing.T, o rigOptions) *browserRig {
 	require.NoError(t, err)
 	s, err := newSite(cfg)
 	require.NoError(t, err)
-	srv := &http.Server{Handler: s, TLSConfig: &tls.Config{Certificates: []tls.Certificate{c.leaf}}, ReadHeaderTimeout: 10 * time.Second}
+	srv := &http.Server{Handler: s, TLSConfig: &tls.Config{Certificates: []tls.Certificate{c.leaf}}, ReadHeaderTimeout: 10 * time.Second,
+		ErrorLog: log.New(io.Discard, "", 0)} // Chromium's probes and closed connections, not the site's errors
 	go func() { _ = srv.ServeTLS(siteLn, "", "") }()
 	t.Cleanup(func() { srv.Close() })
 
