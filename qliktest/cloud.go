@@ -85,8 +85,11 @@ type CloudConfig struct {
 //   - POST /api/v1/spaces: a call that needs the qlik-csrf-token header, as
 //     every non-GET call does (403 CSRF-TOKEN-2 when it is stale).
 //   - GET /app/<appId>: the engine WebSocket, which needs the session
-//     cookies and ?qlik-csrf-token=; its engine sends OnConnected and
-//     answers the JSON-RPC that opens and reads [SampleAppID], as on QSEoW.
+//     cookies and ?qlik-csrf-token= or the qlik-csrf-token header (from a
+//     browser page of an allowed origin also ?qlik-web-integration-id=);
+//     its engine sends OnConnected
+//     and answers the JSON-RPC that opens and reads [SampleAppID], as on
+//     QSEoW.
 //
 // Any /api/ call without a live session gets 401. Its methods are safe for
 // concurrent use.
@@ -267,14 +270,14 @@ func (c *Cloud) serveHTTP(w http.ResponseWriter, r *http.Request) {
 		if cors(w, r, origin) {
 			return
 		}
-		// A browser cannot set headers on a WebSocket: real tenants take the
-		// ID as the query parameter of the engine WebSocket's URL.
 		id := r.Header.Get("qlik-web-integration-id")
 		if id == "" && strings.HasPrefix(r.URL.Path, "/app/") {
+			// A browser cannot set headers on a WebSocket: the engine's
+			// upgrade takes the ID as a query parameter (S-WS-3).
 			id = r.URL.Query().Get("qlik-web-integration-id")
 		}
 		if id != c.cfg.WebIntegrationID {
-			writeError(w, http.StatusForbidden, "CORS-2", "Forbidden", "cross-origin calls need the header qlik-web-integration-id with the tenant's web integration ID")
+			writeError(w, http.StatusForbidden, "CORS-2", "Forbidden", "cross-origin calls need the header qlik-web-integration-id (the engine WebSocket: the query parameter) with the tenant's web integration ID")
 			return
 		}
 	}
@@ -299,7 +302,11 @@ func (c *Cloud) serveHTTP(w http.ResponseWriter, r *http.Request) {
 		c.mu.Lock()
 		csrf, user := s.csrf, s.user.ID
 		c.mu.Unlock()
-		if tok := r.URL.Query().Get("qlik-csrf-token"); tok != csrf {
+		tok := r.URL.Query().Get("qlik-csrf-token")
+		if tok == "" {
+			tok = r.Header.Get("qlik-csrf-token") // as @qlik/api's cookie auth sends it from Node
+		}
+		if tok != csrf {
 			writeError(w, http.StatusForbidden, "CSRF-TOKEN-2", "Forbidden", "the engine WebSocket needs ?qlik-csrf-token= with the session's current CSRF token")
 			return
 		}

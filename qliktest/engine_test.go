@@ -196,3 +196,67 @@ func TestEngineClosesWithServer(t *testing.T) {
 	require.Error(t, err)
 	assert.NotErrorIs(t, err, context.DeadlineExceeded, "the server ended the connection")
 }
+
+// What is not a request gets the JSON-RPC errors, and the connection stays.
+func TestEngineMalformedRequests(t *testing.T) {
+	tenant := qliktest.NewCloud(qliktest.CloudConfig{})
+	defer tenant.Close()
+	e, cookies := login(t, tenant, signJWT(t, tenant.Key, cloudHeader(tenant), cloudClaims(tenant, time.Now(), "j1")))
+	require.Equal(t, http.StatusOK, e.Status, e.Detail)
+	resp, _, _ := do(t, tenant.Client(), http.MethodGet, tenant.URL+"/api/v1/csrf-token", nil, cookies...)
+	var pairs []string
+	for _, c := range cookies {
+		pairs = append(pairs, c.Name+"="+c.Value)
+	}
+	ws := strings.Replace(tenant.URL, "https", "wss", 1) + "/app/" + qliktest.SampleAppID + "/identity/x?qlik-csrf-token=" + resp.Header.Get("qlik-csrf-token")
+	r := dialEngine(t, tenant.Client(), ws, http.Header{"Cookie": {strings.Join(pairs, "; ")}})
+	r.read() // OnConnected
+
+	send := func(text string) map[string]any {
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		require.NoError(t, r.conn.Write(ctx, websocket.MessageText, []byte(text)))
+		return r.read()
+	}
+	got := send(`{"jsonrpc":"2.0","id":1,`)
+	assert.EqualValues(t, -32700, got["error"].(map[string]any)["code"], "not JSON")
+	assert.Nil(t, got["id"])
+	got = send(`{"jsonrpc":"2.0","id":2,"method":"EngineVersion"}`)
+	assert.EqualValues(t, -32600, got["error"].(map[string]any)["code"], "no handle")
+	assert.EqualValues(t, 2, got["id"])
+	got = send(`{"jsonrpc":"2.0","id":3,"handle":-1,"method":"OpenDoc","params":"app"}`)
+	assert.EqualValues(t, -32602, got["error"].(map[string]any)["code"], "params neither array nor object")
+	got = send(`{"jsonrpc":"2.0","id":"four","handle":-1,"method":"OpenDoc","params":{"qDocName":42}}`)
+	assert.Equal(t, "four", got["id"], "any id comes back as sent")
+	assert.EqualValues(t, -32602, got["error"].(map[string]any)["code"], "a number for qDocName")
+	got = r.call(-1, "GetActiveDoc", false, []any{})
+	assert.EqualValues(t, 1017, got["error"].(map[string]any)["code"], "LOCERR_APP_NOT_OPEN")
+	got = r.call(-1, "OpenDoc", false, []any{qliktest.SampleAppID})
+	require.Nil(t, got["error"], "/identity/<id> after the app ID is the same app")
+	got = r.call(-1, "GetActiveDoc", false, []any{})
+	assert.EqualValues(t, 1, got["result"].(map[string]any)["qReturn"].(map[string]any)["qHandle"])
+
+	// The engine speaks text: a binary message ends the connection.
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	require.NoError(t, r.conn.Write(ctx, websocket.MessageBinary, []byte("{}")))
+	_, _, err := r.conn.Read(ctx)
+	assert.Equal(t, websocket.StatusUnsupportedData, websocket.CloseStatus(err))
+}
+
+// An app ID the engine does not hold opens the socket, but not the app.
+func TestEngineOtherApp(t *testing.T) {
+	p := qliktest.NewQSEoW(qliktest.QSEoWConfig{})
+	defer p.Close()
+	resp, _, e := call(t, p, "qps/csrftoken", qseowToken(t, p, func(_, c map[string]any) { c["exp"] = time.Now().Add(time.Hour).Unix() }))
+	require.Equal(t, 200, resp.StatusCode, e.Detail)
+	cookie := resp.Cookies()[0]
+	ws := strings.Replace(p.ProxyURL, "https", "wss", 1) + "/app/app-1?qlik-csrf-token=" + resp.Header.Get("qlik-csrf-token")
+	r := dialEngine(t, p.Client(), ws, http.Header{"Cookie": {cookie.Name + "=" + cookie.Value}})
+	r.read()
+	r.read()
+	for _, name := range []string{"app-1", qliktest.SampleAppID} {
+		got := r.call(-1, "OpenDoc", false, []any{name})
+		assert.EqualValues(t, 1003, got["error"].(map[string]any)["code"], "OpenDoc %s on the socket of app-1", name)
+	}
+}
