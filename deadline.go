@@ -58,7 +58,7 @@ var (
 
 func (d *deadlineSigner) Public() crypto.PublicKey { return d.s.Public() }
 
-// SignDigest is the Signer method; its name is written only here.
+// SignDigest signs digest, giving up at ctx's deadline.
 func (d *deadlineSigner) SignDigest(ctx context.Context, digest []byte, hash crypto.Hash) ([]byte, error) {
 	return d.call(ctx, digest, hash, d.s.SignDigest)
 }

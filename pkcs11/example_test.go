@@ -22,7 +22,7 @@ func Example() {
 	}
 	defer key.Close()
 
-	q, err := qsjwt.NewQSEoW(qsjwt.WithSigner(qsjwt.SignerWithDeadline(key.Signer())))
+	q, err := qsjwt.NewQSEoW(qsjwt.SignerWithDeadline(key.Signer()))
 	if err != nil {
 		log.Fatal(err)
 	}

@@ -23,21 +23,21 @@ import (
 // API (options); the 1.0 API takes the signer and key as parameters.
 func newQSEoW(t *testing.T, s qsjwt.Signer, opts ...qsjwt.QSEoWOption) *qsjwt.QSEoW {
 	t.Helper()
-	q, err := qsjwt.NewQSEoW(append([]qsjwt.QSEoWOption{qsjwt.WithSigner(s)}, opts...)...)
+	q, err := qsjwt.NewQSEoW(s, opts...)
 	require.NoError(t, err)
 	return q
 }
 
 func newCloud(t *testing.T, s qsjwt.Signer) *qsjwt.Cloud {
 	t.Helper()
-	c, err := qsjwt.NewCloud(qsjwt.WithSigner(s), qsjwt.WithIssuer("tenant.eu.qlikcloud.com"), qsjwt.WithKeyID("hsm-1"))
+	c, err := qsjwt.NewCloud(s, "tenant.eu.qlikcloud.com", "hsm-1")
 	require.NoError(t, err)
 	return c
 }
 
 func verifyQSEoW(t *testing.T, raw string, pub crypto.PublicKey) *qsjwt.QSEoWClaims {
 	t.Helper()
-	v, err := qsjwt.NewQSEoWVerifier(qsjwt.WithPublicKey(pub))
+	v, err := qsjwt.NewQSEoWVerifier(pub)
 	require.NoError(t, err)
 	cl, err := v.Verify(raw)
 	require.NoError(t, err, "the qsjwt verifier accepts the token")
@@ -46,7 +46,7 @@ func verifyQSEoW(t *testing.T, raw string, pub crypto.PublicKey) *qsjwt.QSEoWCla
 
 func verifyCloud(t *testing.T, raw string, pub crypto.PublicKey) *qsjwt.CloudClaims {
 	t.Helper()
-	v, err := qsjwt.NewCloudVerifier(qsjwt.WithPublicKey(pub), qsjwt.WithIssuer("tenant.eu.qlikcloud.com"), qsjwt.WithKeyID("hsm-1"))
+	v, err := qsjwt.NewCloudVerifier(pub, qsjwt.WithIssuer("tenant.eu.qlikcloud.com"), qsjwt.WithKeyID("hsm-1"))
 	require.NoError(t, err)
 	cl, err := v.Verify(raw)
 	require.NoError(t, err, "the qsjwt verifier accepts the token")
@@ -300,11 +300,9 @@ func TestHashAndSignOnlyKey(t *testing.T) {
 	verifyCompact(t, raw, pub, crypto.SHA256)
 	assert.Equal(t, "alice", verifyQSEoW(t, raw, pub).UserID)
 
-	// Today's root builder signs digests only, so it cannot use this key.
-	// MERGE: once the root uses SignMessage (issue 11.3), this must sign:
-	// replace the two lines below with signQSEoW(t, key.Signer(), pub).
-	_, err = newQSEoW(t, key.Signer()).Sign(context.Background(), alice)
-	require.ErrorIs(t, err, qsjwt.ErrSigner)
+	// The root builder hands the signing input to SignMessage (issue 11.3),
+	// so a hash-and-sign-only key signs through it too.
+	signQSEoW(t, key.Signer(), pub)
 }
 
 func TestNothingPrintsThePIN(t *testing.T) {

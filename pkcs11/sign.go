@@ -268,12 +268,6 @@ func (s qsjwtSigner) SignDigest(ctx context.Context, digest []byte, hash crypto.
 	return s.k.SignDigest(ctx, digest, hash)
 }
 
-// Sign is today's name of SignDigest in the root package; it goes when
-// the root renames its method (issue 11.3).
-func (s qsjwtSigner) Sign(ctx context.Context, digest []byte, hash crypto.Hash) ([]byte, error) {
-	return s.SignDigest(ctx, digest, hash)
-}
-
 // SignMessage has the token hash and sign message.
 func (s qsjwtSigner) SignMessage(ctx context.Context, message []byte, hash crypto.Hash) ([]byte, error) {
 	return s.k.signMessage(ctx, message, hash)
