@@ -169,6 +169,10 @@ func publicKeyForDevice(data []byte, flag string) (*rsa.PublicKey, error) {
 				return nil, failf(flag, "%s", strings.TrimPrefix(trimLib(derr.Error()), "signer: "))
 			}
 		}
+		if errors.Is(err, qsjwt.ErrUnsupportedKey) {
+			return nil, failf(flag, "the key in %s is of a type Qlik cannot use (%s); Qlik needs RSA: create an RSA key of at least %d bits in the HSM or KMS and sign with it",
+				flag, unsupportedKind(err), qsjwt.MinRSABits)
+		}
 		return nil, libError(err, flag, nil)
 	}
 	rsaPub, ok := pub.(*rsa.PublicKey)
@@ -177,6 +181,17 @@ func publicKeyForDevice(data []byte, flag string) (*rsa.PublicKey, error) {
 		return nil, libError(derr, flag, nil)
 	}
 	return rsaPub, nil
+}
+
+// unsupportedKind names the key type of the library's unsupported-key
+// error, without its advice, which is for a key in a file.
+func unsupportedKind(err error) string {
+	msg := err.Error()
+	if _, kind, ok := strings.Cut(msg, "unsupported key type: "); ok {
+		kind, _, _ = strings.Cut(kind, ";")
+		return kind
+	}
+	return "an unsupported key"
 }
 
 // rawPublicKey is the public key in the first certificate or public key

@@ -118,6 +118,21 @@ func TestSignCommandFailures(t *testing.T) {
 		r := qsArgs(t, cat(qseowArgs, []string{"--sign-command", "echo 'token locked' >&2; exit 3", "--cert-publickey-file", certPath})...)
 		assert.True(t, strings.HasPrefix(r.stderr, "token locked\n"), "the command's stderr comes first: %q", r.stderr)
 	})
+	ecPub := filepath.Join(dir, "ec.pub")
+	out, err = exec.Command("openssl", "pkey", "-in", fixture("test-only-ec-p256-pkcs8.pem"), "-pubout", "-out", ecPub).CombinedOutput()
+	require.NoError(t, err, "%s", out)
+	for _, pub := range []struct{ name, file, want string }{
+		{"EC P-256", ecPub, "an ECDSA key (ECDSA P-256) cannot make the RS256/RS384/RS512 signatures Qlik checks; create an RSA key of at least 2048 bits in the HSM or KMS"},
+		{"EC secp256k1", fixture("test-only-ec-secp256k1-public.pem"), "is of a type Qlik cannot use (ECDSA secp256k1); Qlik needs RSA: create an RSA key of at least 2048 bits in the HSM or KMS"},
+	} {
+		t.Run(pub.name+" key gets advice for an HSM or KMS", func(t *testing.T) {
+			r := qsArgs(t, cat(qseowArgs, []string{"--sign-command", "true", "--cert-publickey-file", pub.file})...)
+			assert.Equal(t, 1, r.code)
+			assert.Contains(t, r.stderr, pub.want)
+			assert.Contains(t, r.stderr, "(--cert-publickey-file)\n")
+			assert.NotContains(t, r.stderr, "keygen")
+		})
+	}
 	t.Run("a 1024-bit key gets advice for an HSM or KMS, not keygen", func(t *testing.T) {
 		r := qsArgs(t, cat(qseowArgs, []string{"--sign-command", "true", "--cert-publickey-file", small})...)
 		assert.Equal(t, 1, r.code)
