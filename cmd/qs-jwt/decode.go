@@ -107,7 +107,7 @@ func runDecode(e *env, args []string) error {
 		return usagef("--cert-publickey-file", "--cert-publickey-file and --cert-publickey both give the key; give one")
 	case given(fs, "cert-publickey"):
 		keyFlag = "--cert-publickey"
-	case jwtFile == "-" && keyFile == "-":
+	case jwtFile == "-" && (keyFile == "-" || pfx.file == "-"):
 		return usagef("--cert-publickey-file", "the token and the key cannot both come from stdin")
 	}
 	switch {

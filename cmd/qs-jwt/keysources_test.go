@@ -72,6 +72,7 @@ func TestPFXFailures(t *testing.T) {
 		{"decode: with --cert-publickey-file", []string{"decode", "--jwt-file", cloudJWT, "--cert-privatekey-pfx", aes, "--cert-publickey-file", certPath}, 2, "--cert-privatekey-pfx", "both give the key"},
 		{"decode: --passphrase-env alone", []string{"decode", "--jwt-file", cloudJWT, "--cert-publickey-file", certPath, "--passphrase-env", "PASS"}, 2, "--passphrase-env", "password of a PFX"},
 		{"decode: wrong password", []string{"decode", "--jwt-file", cloudJWT, "--cert-privatekey-pfx", aes, "--passphrase-env", "WRONG"}, 1, "--passphrase-env", "does not open the PFX"},
+		{"decode: token and PFX both on stdin", []string{"decode", "--jwt-file", "-", "--cert-privatekey-pfx", "-"}, 2, "--cert-publickey-file", "the token and the key cannot both come from stdin"},
 		{"idp-config: wrong password", []string{"idp-config", "--jwk", "--cert-privatekey-pfx", aes, "--passphrase-env", "WRONG"}, 1, "--passphrase-env", "does not open the PFX"},
 	}
 	for _, tc := range tests {
