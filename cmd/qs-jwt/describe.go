@@ -26,24 +26,28 @@ const (
 	kindVarName                 // the NAME of an environment variable holding a secret
 	kindPEM                     // PEM text itself (--cert-privatekey, --cert-publickey)
 	kindToken                   // a token itself (--jwt)
+	kindOpaque                  // a value that may hold a PIN (a command line, a pkcs11: URI): never repeated
 )
 
 // flagKinds gives the kind of every flag that is not kindText.
 var flagKinds = map[string]flagKind{
-	"cert-privatekey":      kindPEM,
-	"cert-publickey":       kindPEM,
-	"jwt":                  kindToken,
-	"cert-privatekey-env":  kindVarName,
-	"passphrase-env":       kindVarName,
-	"cert-privatekey-file": kindPath,
-	"cert-publickey-file":  kindPath,
-	"jwt-file":             kindPath,
-	"cert-file":            kindPath,
-	"cert-file-prefix":     kindPath,
-	"ca-file":              kindPath,
-	"client-cert":          kindPath,
-	"client-key":           kindPath,
-	"api-key-env":          kindVarName,
+	"cert-privatekey":        kindPEM,
+	"cert-publickey":         kindPEM,
+	"jwt":                    kindToken,
+	"cert-privatekey-env":    kindVarName,
+	"passphrase-env":         kindVarName,
+	"cert-privatekey-file":   kindPath,
+	"cert-publickey-file":    kindPath,
+	"jwt-file":               kindPath,
+	"cert-file":              kindPath,
+	"cert-file-prefix":       kindPath,
+	"ca-file":                kindPath,
+	"client-cert":            kindPath,
+	"client-key":             kindPath,
+	"api-key-env":            kindVarName,
+	"cert-privatekey-pfx":    kindPath,
+	"sign-command":           kindOpaque,
+	"cert-privatekey-pkcs11": kindOpaque,
 }
 
 // looksLikePEM reports whether s holds a PEM block or part of one.
@@ -203,6 +207,14 @@ func checkValue(name, v string) error {
 		case !looksLikeToken(v) && isFile(v):
 			return usagef(flag, "%s takes the token itself, and %s is a file: give it with --jwt-file", flag, shownPath(flag, v))
 		}
+	case kindOpaque:
+		if looksLikePEM(v) || looksLikeToken(v) {
+			what := "a command"
+			if name == "cert-privatekey-pkcs11" {
+				what = "a pkcs11: URI"
+			}
+			return usagef(flag, "%s is %s, not %s: a key in a file goes to --cert-privatekey-file, or in an environment variable named by --cert-privatekey-env", flag, describe(v), what)
+		}
 	case kindText:
 		if i := invalidUTF8(v); i >= 0 {
 			return usagef(flag, "%s is not valid UTF-8 (byte 0x%02x at offset %d): Qlik would read a replacement character, so two different values could name one user; give the value in UTF-8",
@@ -226,6 +238,8 @@ func pathHint(name, v string) string {
 		return "give the certificate file's path, or the certificate itself with --cert-publickey"
 	case name == "cert-file":
 		return "give the certificate file's path (publickey.cer)"
+	case name == "cert-privatekey-pfx":
+		return "give the PFX file's path, e.g. exported from the QMC"
 	case name == "cert-file-prefix":
 		return "give the directory (with a trailing /) or the name prefix of the key files"
 	}
