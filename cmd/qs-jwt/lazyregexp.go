@@ -22,7 +22,12 @@ type lazyRegexp struct {
 // MatchString reports whether s contains a match of the expression,
 // compiling it on the first call; an invalid expression panics then, as
 // regexp.MustCompile would have at start.
-func (l *lazyRegexp) MatchString(s string) bool {
+func (l *lazyRegexp) MatchString(s string) bool { return l.compiled().MatchString(s) }
+
+// Match is MatchString for a byte slice.
+func (l *lazyRegexp) Match(b []byte) bool { return l.compiled().Match(b) }
+
+func (l *lazyRegexp) compiled() *regexp.Regexp {
 	l.once.Do(func() { l.re = regexp.MustCompile(l.expr) })
-	return l.re.MatchString(s)
+	return l.re
 }

@@ -21,7 +21,6 @@ import (
 	"fmt"
 	"io"
 	"os/exec"
-	"regexp"
 	"strings"
 	"time"
 
@@ -123,8 +122,8 @@ func (c *signCommand) run(ctx context.Context, input []byte) ([]byte, error) {
 
 // base64Text and hexText are outputs that are a signature encoded as text.
 var (
-	base64Text = regexp.MustCompile(`^[A-Za-z0-9+/_=\s-]+$`)
-	hexText    = regexp.MustCompile(`^\s*(?:[0-9a-fA-F]{2}[\s:]*)+$`)
+	base64Text = lazyRegexp{expr: `^[A-Za-z0-9+/_=\s-]+$`}
+	hexText    = lazyRegexp{expr: `^\s*(?:[0-9a-fA-F]{2}[\s:]*)+$`}
 )
 
 // wrongSize explains output that is not a signature of size bytes, without
