@@ -289,11 +289,11 @@ func TestCloudVerifyEveryProblemAtOnce(t *testing.T) {
 	msg := err.Error()
 	assert.True(t, strings.HasPrefix(msg, "qsjwt: token refused: Qlik Cloud would refuse it: 8 problems, 2 warnings"), msg)
 	for _, want := range []string{
-		`header.kid: is "other"; the identity provider's Key ID is "kid-1" (WithKeyID)`,
-		`iss: is "tenant"; the identity provider's issuer is "tenant.eu.qlikcloud.com" (WithIssuer)`,
-		`aud: is an array ["qlik.api/login/jwt-session"], not a string; Qlik Cloud needs the plain string "qlik.api/login/jwt-session"`,
+		`header.kid: is "other"; Qlik Cloud needs exactly the identity provider's Key ID "kid-1" (WithKeyID)`,
+		`iss: is "tenant"; Qlik Cloud needs exactly the identity provider's issuer "tenant.eu.qlikcloud.com" (WithIssuer)`,
+		`aud: is an array ["qlik.api/login/jwt-session"], not a string; Qlik Cloud needs the login audience "qlik.api/login/jwt-session" as a plain string`,
 		`warning: group: is ignored: Qlik Cloud reads "groups" (plural)`,
-		`subType: is missing; Qlik Cloud needs exactly "user"`,
+		`subType: is missing; Qlik Cloud needs the subject type "user"`,
 		`email_verified: is the string "true"; Qlik Cloud needs the JSON boolean true or false, not a string`,
 		`jti: is missing; Qlik Cloud needs a unique ID per token`,
 		`nbf: is missing; Qlik Cloud refuses a token without it (INTERNAL-TOKEN-1 Missing required claim: nbf)`,
@@ -343,7 +343,7 @@ func TestVerifyForm(t *testing.T) {
 	rs := rsaSign(testKey(t), crypto.SHA256)
 	cases := []struct{ name, token, part, says string }{
 		{"empty", "", "token", "empty"},
-		{"oversized", ok + strings.Repeat("A", MaxTokenSize), "token", "MaxTokenSize"},
+		{"oversized", ok + strings.Repeat("A", maxTokenSize), "token", "64 KiB"},
 		{"JWE", "eyJhbGciOiJSU0EtT0FFUCJ9.a.b.c.d", "token", "JWE"},
 		{"JWS JSON serialization", `{"payload":"` + parts[1] + `","signatures":[{"protected":"` + parts[0] + `","signature":"` + parts[2] + `"}]}`, "token", "JSON serialization"},
 		{"two parts", parts[0] + "." + parts[1], "token", "three"},
@@ -506,9 +506,9 @@ func TestQSEoWVerifyErrorText(t *testing.T) {
 	msg := err.Error()
 	for _, want := range []string{
 		"qsjwt: token refused: QSEoW would refuse it: 3 problems, 1 warning\n",
-		`userId: is missing: the virtual proxy's "JWT attribute for user ID" is "userId" (WithUserIDClaim); the token has "userid", but claim names are case-sensitive`,
+		`userId: is missing: the virtual proxy's "JWT attribute for user ID" is "userId"; the token has "userid", but claim names are case-sensitive (WithUserIDClaim)`,
 		`userDirectory: contains a backslash; the proxy joins directory and user ID as DIRECTORY\user`,
-		`aud: is missing; the virtual proxy's JWT audience is "hdJh34wkK" (WithAudience)`,
+		`aud: is missing; the virtual proxy needs its JWT audience "hdJh34wkK"`,
 		`warning: exp: is missing: the token never expires`,
 	} {
 		assert.Contains(t, msg, want)
