@@ -158,10 +158,14 @@ func (c *check) add(claim, option string, warning bool, format string, args []an
 }
 
 // refuse records a problem that makes Qlik refuse the token.
-func (c *check) refuse(claim, option, format string, args ...any) { c.add(claim, option, false, format, args) }
+func (c *check) refuse(claim, option, format string, args ...any) {
+	c.add(claim, option, false, format, args)
+}
 
 // warn records a problem Qlik accepts.
-func (c *check) warn(claim, option, format string, args ...any) { c.add(claim, option, true, format, args) }
+func (c *check) warn(claim, option, format string, args ...any) {
+	c.add(claim, option, true, format, args)
+}
 
 // refused reports whether claim already has a problem that refuses the token.
 func (c *check) refused(claim string) bool {
