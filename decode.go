@@ -38,7 +38,7 @@ type Decoded struct {
 	// ("alg": "none").
 	Signature []byte
 
-	header, claims *object
+	header, claims object
 }
 
 // Decode takes token apart without a key and without checking anything but
@@ -70,7 +70,7 @@ func Decode(token string) (*Decoded, error) {
 // once.
 type parsed struct {
 	compact        engine.Compact
-	header, claims *object
+	header, claims object
 }
 
 // parse is the work of Decode and of the verifiers; on failure it returns
@@ -144,13 +144,10 @@ func (d Decoded) String() string {
 	b.WriteString("UNVERIFIED: decoded without a key; the signature was not checked, so anyone could have written these values.\n")
 	for _, sec := range []struct {
 		title string
-		obj   *object
+		obj   object
 		dates bool
 	}{{"header", d.header, false}, {"claims", d.claims, true}} {
 		b.WriteString(sec.title + ":\n")
-		if sec.obj == nil {
-			continue
-		}
 		width := 0
 		for _, m := range sec.obj.members {
 			width = max(width, len(claimLabel(m.name)))

@@ -46,12 +46,12 @@ var (
 // parseObject reads text, which must be exactly one JSON object with white
 // space around it at most. The values are checked against the JSON grammar
 // (RFC 8259) as encoding/json checks them, nested values included.
-func parseObject(text string) (*object, error) {
+func parseObject(text string) (o object, err error) {
 	i := skipSpace(text, 0)
 	if i == len(text) || text[i] != '{' {
-		return nil, errNotObject
+		return o, errNotObject
 	}
-	o := &object{members: make([]member, 0, 16)}
+	o.members = make([]member, 0, 1+strings.Count(text, ":")) // every member has one
 	var index map[string]int // name → position in members, once they are many
 	i = skipSpace(text, i+1)
 	if i < len(text) && text[i] == '}' {
@@ -60,7 +60,7 @@ func parseObject(text string) (*object, error) {
 	for {
 		end, escaped := scanString(text, i)
 		if end < 0 {
-			return nil, errSyntax
+			return o, errSyntax
 		}
 		name := text[i+1 : end-1]
 		if escaped {
@@ -68,17 +68,17 @@ func parseObject(text string) (*object, error) {
 		}
 		i = skipSpace(text, end)
 		if i == len(text) || text[i] != ':' {
-			return nil, errSyntax
+			return o, errSyntax
 		}
 		i = skipSpace(text, i+1)
 		end = scanValue(text, i, 0)
 		if end < 0 {
-			return nil, errSyntax
+			return o, errSyntax
 		}
 		o.add(name, text[i:end], &index)
 		i = skipSpace(text, end)
 		if i == len(text) {
-			return nil, errSyntax
+			return o, errSyntax
 		}
 		switch text[i] {
 		case ',':
@@ -86,7 +86,7 @@ func parseObject(text string) (*object, error) {
 		case '}':
 			return o, trailing(text, i+1)
 		default:
-			return nil, errSyntax
+			return o, errSyntax
 		}
 	}
 }

@@ -299,21 +299,25 @@ func (c *check) exact(e expected) string {
 	}
 	raw, present := obj.get(name)
 	got, isString := jsonString(raw)
-	named := e.what
-	if e.want != "" {
-		named += " " + strconv.Quote(e.want)
-	}
 	switch {
 	case present && !isString:
-		c.refuse(e.field, "", "is %s, not a string; %s needs %s as a plain string", describeJSON(raw), c.reader, named)
+		c.refuse(e.field, "", "is %s, not a string; %s needs %s as a plain string", describeJSON(raw), c.reader, e.named())
 	case !present:
-		c.refuse(e.field, "", "is missing; %s needs %s", c.reader, named)
+		c.refuse(e.field, "", "is missing; %s needs %s", c.reader, e.named())
 	case e.want == "":
 		c.warn(e.field, e.option, "is %q and was not checked: the verifier was not given %s; %s requires it", got, e.what, c.reader)
 	case got != e.want:
-		c.refuse(e.field, e.option, "is %q; %s needs exactly %s", got, c.reader, named)
+		c.refuse(e.field, e.option, "is %q; %s needs exactly %s", got, c.reader, e.named())
 	}
 	return got
+}
+
+// named is what Qlik holds, with its value when the verifier knows it.
+func (e expected) named() string {
+	if e.want == "" {
+		return e.what
+	}
+	return e.what + " " + strconv.Quote(e.want)
 }
 
 // date returns a NumericDate claim: a JSON integer within maxDateSeconds
