@@ -71,7 +71,7 @@ func parseObject(text string) (o object, err error) {
 			return o, errSyntax
 		}
 		i = skipSpace(text, i+1)
-		end = scanValue(text, i, 0)
+		end = scanValue(text, i, 1) // the object itself is depth 1, as in encoding/json
 		if end < 0 {
 			return o, errSyntax
 		}
