@@ -18,9 +18,9 @@ import (
 // and web servers rarely take request headers over 8 KiB.
 const maxTokenSize = 64 << 10
 
-// ErrMalformedToken: the token is not a compact JWS (header.payload.signature)
+// errMalformedToken: the token is not a compact JWS (header.payload.signature)
 // with JSON objects for header and payload.
-var ErrMalformedToken = errors.New("qsjwt: malformed token")
+var errMalformedToken = errors.New("qsjwt: malformed token")
 
 // Decoded is a token taken apart without a key: nothing in it is verified.
 // Anyone can write any header and claims; only a verifier
@@ -45,12 +45,12 @@ type Decoded struct {
 // its form: a compact JWS of at most 64 KiB whose three parts are
 // base64url (its alphabet only, no padding, no white space inside), with a
 // JSON object for header and payload. White space around token is ignored.
-// A token of another form gives an error wrapping [ErrMalformedToken];
+// A token of another form gives an error that says what is wrong with it;
 // nothing else is judged: use a verifier for that.
 func Decode(token string) (*Decoded, error) {
 	p, part, why := parse(token)
 	if why != "" {
-		return nil, fmt.Errorf("%w: %s %s", ErrMalformedToken, part, why)
+		return nil, fmt.Errorf("%w: %s %s", errMalformedToken, part, why)
 	}
 	d := &Decoded{Header: p.compact.Header, Claims: p.compact.Payload, Signature: p.compact.Signature,
 		header: p.header, claims: p.claims, Dates: map[string]time.Time{}}

@@ -37,7 +37,7 @@ func FuzzVerify(f *testing.F) {
 	f.Fuzz(func(t *testing.T, token string) {
 		d, decErr := Decode(token)
 		if decErr != nil {
-			assert.True(t, errors.Is(decErr, ErrMalformedToken), "%v", decErr)
+			assert.True(t, errors.Is(decErr, errMalformedToken), "%v", decErr)
 		} else {
 			_ = d.String()
 			_, err := d.MarshalJSON()

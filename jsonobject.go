@@ -52,7 +52,8 @@ func parseObject(text string) (o object, err error) {
 		return o, errNotObject
 	}
 	o.members = make([]member, 0, 1+strings.Count(text, ":")) // every member has one
-	var index map[string]int // name → position in members, once they are many
+	// name → position in members, once they are many
+	var index map[string]int
 	i = skipSpace(text, i+1)
 	if i < len(text) && text[i] == '}' {
 		return o, trailing(text, i+1)

@@ -124,7 +124,7 @@ func (v *CloudVerifier) Verify(token string) (*CloudClaims, error) {
 		}
 	}
 	for _, err := range checkCloudUser(cl.CloudUser) {
-		c.claimError(err, errors.Is(err, ErrMissingClaim))
+		c.claimError(err, errors.Is(err, errMissingClaim))
 	}
 	if c.p.claims.has("group") {
 		c.warn("group", "", `is ignored: Qlik Cloud reads "groups" (plural), so the user gets none of these groups; rename the claim`)

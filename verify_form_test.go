@@ -49,7 +49,7 @@ func TestVerifyExactBytes(t *testing.T) {
 			assert.Contains(t, ve.Problems[0].Rule, tc.says)
 			assert.NotContains(t, err.Error(), "does not verify")
 			_, err = Decode(tc.token)
-			assert.ErrorIs(t, err, ErrMalformedToken)
+			assert.ErrorIs(t, err, errMalformedToken)
 		})
 	}
 }
@@ -176,7 +176,10 @@ func TestProblemOption(t *testing.T) {
 		}
 		return out
 	}
-	claims := claimsJSON(t, cloudClaimsOK, func(m map[string]any) { m["iss"], m["aud"], m["subType"] = "other", "qlik.api", "client"; delete(m, "jti") })
+	claims := claimsJSON(t, cloudClaimsOK, func(m map[string]any) {
+		m["iss"], m["aud"], m["subType"] = "other", "qlik.api", "client"
+		delete(m, "jti")
+	})
 	_, err := newTestCloudVerifier(t).Verify(forge(`{"alg":"RS256","kid":"kid-2","typ":"JWT"}`, claims, rs))
 	assert.Equal(t, map[string]string{"header.kid": "WithKeyID", "iss": "WithIssuer", "aud": "", "subType": "", "jti": ""}, options(err))
 

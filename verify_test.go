@@ -372,7 +372,7 @@ func TestVerifyForm(t *testing.T) {
 			assert.NotContains(t, err.Error(), "claims were read", "no claims were read")
 
 			_, err = Decode(tc.token)
-			assert.ErrorIs(t, err, ErrMalformedToken)
+			assert.ErrorIs(t, err, errMalformedToken)
 			assert.Contains(t, err.Error(), tc.says)
 		})
 	}
@@ -647,7 +647,7 @@ func TestNewVerifierOptionErrors(t *testing.T) {
 			assert.Nil(t, c)
 			for _, err := range []error{qerr, cerr} {
 				require.Error(t, err)
-				assert.ErrorIs(t, err, ErrInvalidOption)
+				assert.ErrorIs(t, err, errInvalidOption)
 				if tc.cause != nil {
 					assert.ErrorIs(t, err, tc.cause)
 				}
@@ -715,15 +715,15 @@ func TestParseJWKRefusals(t *testing.T) {
 		jwk  string
 		want error
 	}{
-		{"private RSA", fmt.Sprintf(`{"kty":"RSA","n":%q,"e":%q,"d":%q}`, n, e, d), ErrNotPublicKey},
-		{"symmetric", `{"kty":"oct","k":"c2VjcmV0"}`, ErrNotPublicKey},
-		{"private in a set", fmt.Sprintf(`{"keys":[{"kty":"RSA","n":%q,"e":%q,"d":%q}]}`, n, e, d), ErrNotPublicKey},
-		{"for encryption", fmt.Sprintf(`{"kty":"RSA","n":%q,"e":%q,"use":"enc"}`, n, e), ErrUnsupportedKey},
-		{"for HS256", fmt.Sprintf(`{"kty":"RSA","n":%q,"e":%q,"alg":"HS256"}`, n, e), ErrUnsupportedKey},
+		{"private RSA", fmt.Sprintf(`{"kty":"RSA","n":%q,"e":%q,"d":%q}`, n, e, d), errNotPublicKey},
+		{"symmetric", `{"kty":"oct","k":"c2VjcmV0"}`, errNotPublicKey},
+		{"private in a set", fmt.Sprintf(`{"keys":[{"kty":"RSA","n":%q,"e":%q,"d":%q}]}`, n, e, d), errNotPublicKey},
+		{"for encryption", fmt.Sprintf(`{"kty":"RSA","n":%q,"e":%q,"use":"enc"}`, n, e), errUnsupportedKey},
+		{"for HS256", fmt.Sprintf(`{"kty":"RSA","n":%q,"e":%q,"alg":"HS256"}`, n, e), errUnsupportedKey},
 		{"small RSA", fmt.Sprintf(`{"kty":"RSA","n":%q,"e":%q}`, b64(key.N.Bytes()[:128]), e), ErrKey},
-		{"two keys", fmt.Sprintf(`{"keys":[{"kty":"RSA","n":%q,"e":%q},{"kty":"RSA","n":%q,"e":%q}]}`, n, e, n, e), ErrMalformedKey},
-		{"not JSON", `-----BEGIN PUBLIC KEY-----`, ErrMalformedKey},
-		{"no kty", `{"n":"x"}`, ErrMalformedKey},
+		{"two keys", fmt.Sprintf(`{"keys":[{"kty":"RSA","n":%q,"e":%q},{"kty":"RSA","n":%q,"e":%q}]}`, n, e, n, e), errMalformedKey},
+		{"not JSON", `-----BEGIN PUBLIC KEY-----`, errMalformedKey},
+		{"no kty", `{"n":"x"}`, errMalformedKey},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
