@@ -180,6 +180,9 @@ func (c *check) refused(claim string) bool {
 // claimError reports a builder rule's *ClaimError as a problem, unless the
 // claim's problem is already reported; refuse decides its weight.
 func (c *check) claimError(err error, refuse bool) {
+	if err == nil {
+		return // before errors.As, whose target would cost an allocation
+	}
 	var ce *ClaimError
 	if !errors.As(err, &ce) || c.refused(ce.Claim) {
 		return
