@@ -394,12 +394,12 @@ func (c *check) times(required [3]string) (d dates) {
 	return d
 }
 
-// others returns every claim not named in known, decoded by decodeValue;
+// others returns every claim known does not name, decoded by decodeValue;
 // nil when there are none.
-func (c *check) others(known []string) map[string]any {
+func (c *check) others(known func(name string) bool) map[string]any {
 	var m map[string]any
 	for _, mb := range c.p.claims.members {
-		if slices.Contains(known, mb.name) {
+		if known(mb.name) {
 			continue
 		}
 		if m == nil {

@@ -34,8 +34,14 @@ type CloudClaims struct {
 	Warnings []Problem
 }
 
-// cloudClaims are the claims Qlik Cloud reads.
-var cloudClaims = []string{"iss", "aud", "sub", "subType", "name", "email", "email_verified", "groups", "jti", "iat", "nbf", "exp"}
+// isCloudClaim reports whether Qlik Cloud reads a claim.
+func isCloudClaim(name string) bool {
+	switch name {
+	case "iss", "aud", "sub", "subType", "name", "email", "email_verified", "groups", "jti", "iat", "nbf", "exp":
+		return true
+	}
+	return false
+}
 
 // NewCloudVerifier checks the key and the options and returns a verifier
 // that decides as the Qlik Cloud identity provider they describe would.
@@ -68,12 +74,8 @@ func NewCloudVerifier(key crypto.PublicKey, opts ...CloudVerifierOption) (*Cloud
 // claims when it would. When it would not, the claims are nil and the error
 // is a [*VerifyError] listing every problem. The rules:
 //
-//   - form: a compact JWS of at most 64 KiB, strict base64url (no padding,
-//     no white space inside); no JWE, no JWS JSON serialization, no "crit"
-//     or "b64" header, no name given twice;
-//   - header "alg" RS256 (never "none" nor HS*) with a signature that
-//     verifies with the key over the exact bytes received, and "kid" the
-//     identity provider's Key ID;
+//   - the form and the signature as for [QSEoWVerifier.Verify], with "alg"
+//     RS256 only, and header "kid" the identity provider's Key ID;
 //   - "iss" the identity provider's issuer; "aud" exactly the string
 //     [CloudAudience], not an array; "subType" "user";
 //   - "sub", "name", "email" non-empty strings; "email_verified" a JSON
@@ -172,7 +174,7 @@ func (v *CloudVerifier) Verify(token string) (*CloudClaims, error) {
 			c.refuse("exp", "", "exp - %s is %s; Qlik Cloud allows at most %d s", from.name, seconds(life), cloudMaxSeconds)
 		}
 	}
-	cl.Other = c.others(cloudClaims)
+	cl.Other = c.others(isCloudClaim)
 
 	if err := c.err(); err != nil {
 		return nil, err

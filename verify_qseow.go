@@ -3,6 +3,7 @@ package qsjwt
 import (
 	"crypto"
 	"fmt"
+	"slices"
 	"time"
 )
 
@@ -134,7 +135,7 @@ func (v *QSEoWVerifier) Verify(token string) (*QSEoWClaims, error) {
 			}
 		}
 	}
-	cl.Attributes = c.others(known[:n])
+	cl.Attributes = c.others(func(name string) bool { return slices.Contains(known[:n], name) })
 
 	if err := c.err(); err != nil {
 		return nil, err
