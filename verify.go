@@ -207,11 +207,29 @@ var (
 	cloudAlgNames = []string{string(RS256)}
 )
 
-// start checks what both variants check: the token's form, the header's
-// "alg" against allowed, "crit" and "b64", the signature with key over the
-// exact bytes received, and names given twice. c.read is false when the
-// token did not parse; then there is nothing more to check.
-func start(c *check, token string, allowed []string, key crypto.PublicKey) {
+// start begins the check of token by a variant (named for VerifyError, and
+// as the reader of the values it compares) and checks what both variants
+// check: the token's form, the header's "alg" against allowed, "crit" and
+// "b64", the signature with the verifier's key over the exact bytes
+// received, and names given twice. c.read is false when the token did not
+// parse; then there is nothing more to check.
+func start(variant, reader, token string, allowed []string, cfg *common) (c check) {
+	c = check{variant: variant, reader: reader, now: cfg.now(), skew: cfg.skew}
+	c.parseAndVerify(token, allowed, cfg.publicKey)
+	return c
+}
+
+// finish returns the claims of an accepted token with its warnings, or the
+// *VerifyError of a refused one.
+func finish[T any](c *check, claims *T, warnings *[]Problem) (*T, error) {
+	if err := c.err(); err != nil {
+		return nil, err
+	}
+	*warnings = c.problems
+	return claims, nil
+}
+
+func (c *check) parseAndVerify(token string, allowed []string, key crypto.PublicKey) {
 	p, part, why := parse(token)
 	if why != "" {
 		c.refuse(part, "", "%s", why)

@@ -97,8 +97,7 @@ func NewCloudVerifier(key crypto.PublicKey, opts ...CloudVerifierOption) (*Cloud
 // Qlik user at every login).
 func (v *CloudVerifier) Verify(token string) (*CloudClaims, error) {
 	cfg := &v.cfg
-	c := check{variant: "Qlik Cloud", reader: "Qlik Cloud", now: cfg.now(), skew: cfg.skew}
-	start(&c, token, cloudAlgNames, cfg.publicKey)
+	c := start("Qlik Cloud", "Qlik Cloud", token, cloudAlgNames, &cfg.common)
 	if !c.read {
 		return nil, c.err()
 	}
@@ -176,11 +175,7 @@ func (v *CloudVerifier) Verify(token string) (*CloudClaims, error) {
 	}
 	cl.Other = c.others(isCloudClaim)
 
-	if err := c.err(); err != nil {
-		return nil, err
-	}
-	cl.Warnings = c.problems
-	return cl, nil
+	return finish(&c, cl, &cl.Warnings)
 }
 
 // cloudMaxSeconds is CloudMaxLifetime in seconds.

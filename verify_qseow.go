@@ -92,8 +92,7 @@ func NewQSEoWVerifier(key crypto.PublicKey, opts ...QSEoWVerifierOption) (*QSEoW
 // docs/qlik-rules.md in the repository states each rule with its source.
 func (v *QSEoWVerifier) Verify(token string) (*QSEoWClaims, error) {
 	cfg := &v.cfg
-	c := check{variant: "QSEoW", reader: "the virtual proxy", now: cfg.now(), skew: cfg.skew}
-	start(&c, token, qseowAlgNames, cfg.publicKey)
+	c := start("QSEoW", "the virtual proxy", token, qseowAlgNames, &cfg.common)
 	if !c.read {
 		return nil, c.err()
 	}
@@ -137,11 +136,7 @@ func (v *QSEoWVerifier) Verify(token string) (*QSEoWClaims, error) {
 	}
 	cl.Attributes = c.others(func(name string) bool { return slices.Contains(known[:n], name) })
 
-	if err := c.err(); err != nil {
-		return nil, err
-	}
-	cl.Warnings = c.problems
-	return cl, nil
+	return finish(&c, cl, &cl.Warnings)
 }
 
 // userClaim checks the user ID or user directory claim, whose name the
