@@ -16,17 +16,19 @@ import (
 
 // object is a JSON object read in one pass: its members in the order their
 // names first appear, each with the raw JSON of its value (the last one
-// given, as in encoding/json and JavaScript), and the names given more than
-// once, as often as they are repeated. Names and values are substrings of
-// one copy of the JSON text.
+// given, as in encoding/json and JavaScript) and how often the name is
+// given. Names and values are substrings of one copy of the JSON text.
 type object struct {
 	members []member
-	dups    []string
+	dups    bool // a name is given more than once
 }
 
-// member is one name of an object and the raw JSON of its value, exactly as
-// written (no white space around it).
-type member struct{ name, raw string }
+// member is one name of an object, the raw JSON of its value exactly as
+// written (no white space around it), and how many times the name is given.
+type member struct {
+	name, raw string
+	times     int
+}
 
 // maxDepth bounds the nesting of arrays and objects a value may have, as
 // encoding/json does: a deeper value is refused rather than recursed into.
@@ -109,12 +111,13 @@ func (o *object) add(name, raw string, index *map[string]int) {
 	}
 	if at >= 0 {
 		o.members[at].raw = raw
-		o.dups = append(o.dups, name)
+		o.members[at].times++
+		o.dups = true
 		return
 	}
-	o.members = append(o.members, member{name, raw})
+	o.members = append(o.members, member{name, raw, 1})
 	if *index == nil && len(o.members) > indexAbove {
-		*index = make(map[string]int, 2*len(o.members))
+		*index = make(map[string]int, cap(o.members)) // cap: the colons, at least the names
 		for j, m := range o.members {
 			(*index)[m.name] = j
 		}

@@ -190,15 +190,24 @@ func (c *check) claimError(err error, refuse bool) {
 	c.add(ce.Claim, "", !refuse, ce.Reason, nil)
 }
 
+// accepted reports whether Qlik accepts the token: no problem found so far
+// is more than a warning.
+func (c *check) accepted() bool {
+	for _, p := range c.problems {
+		if !p.Warning {
+			return false
+		}
+	}
+	return true
+}
+
 // err returns the *VerifyError for the problems found, or nil when Qlik
 // accepts the token.
 func (c *check) err() error {
-	for _, p := range c.problems {
-		if !p.Warning {
-			return &VerifyError{Variant: c.variant, Problems: c.problems, SignatureVerified: c.verified, claimsRead: c.read}
-		}
+	if c.accepted() {
+		return nil
 	}
-	return nil
+	return &VerifyError{Variant: c.variant, Problems: c.problems, SignatureVerified: c.verified, claimsRead: c.read}
 }
 
 // algNames are the allow-lists of the variants, as engine.VerifyRSA takes them.
@@ -263,15 +272,24 @@ func (c *check) parseAndVerify(token string, allowed []string, key crypto.Public
 			c.verified = true
 		}
 	}
-	for _, dup := range []struct {
+	for _, obj := range [2]struct {
 		prefix string
-		names  []string
-	}{{"header.", p.header.dups}, {"", p.claims.dups}} {
-		for _, n := range dup.names {
-			c.refuse(dup.prefix+n, "", "is given more than once; JWT parsers disagree about which one counts, so give each name once")
+		o      *object
+	}{{"header.", &p.header}, {"", &p.claims}} {
+		for _, m := range obj.o.members {
+			switch { // one problem per name, however often it is given
+			case !obj.o.dups || m.times == 1:
+			case m.times == 2:
+				c.refuse(obj.prefix+m.name, "", "is given twice; "+dupAdvice)
+			default:
+				c.refuse(obj.prefix+m.name, "", "is given %d times; "+dupAdvice, m.times)
+			}
 		}
 	}
 }
+
+// dupAdvice ends the rule of a name given more than once.
+const dupAdvice = "JWT parsers disagree about which one counts, so give each name once"
 
 // headerString returns a header field that is a string; it reports a field
 // that is present but not a string.
@@ -413,9 +431,13 @@ func (c *check) times(required [3]string) (d dates) {
 }
 
 // others returns every claim known does not name, decoded by decodeValue;
-// nil when there are none.
+// nil when there are none, and for a refused token, whose claims are not
+// returned.
 func (c *check) others(known func(name string) bool) map[string]any {
 	var m map[string]any
+	if !c.accepted() {
+		return nil
+	}
 	for _, mb := range c.p.claims.members {
 		if known(mb.name) {
 			continue

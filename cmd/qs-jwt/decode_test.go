@@ -3,6 +3,7 @@ package main
 import (
 	"encoding/base64"
 	"encoding/json"
+	"fmt"
 	"math/big"
 	"os"
 	"strings"
@@ -220,8 +221,8 @@ func TestDecodeTerminalInjection(t *testing.T) {
 	var b strings.Builder
 	b.WriteString(`{"iss":"tenant.eu.qlikcloud.com","aud":"qlik.api/login/jwt-session","sub":"a","subType":"user","name":"N\u001b[2J` + "\u009b31m\u202e" + `","email":"n@example.com","email_verified":true,"jti":"j","iat":1795953600,"nbf":1795953595,"exp":1795953900`)
 	b.WriteString(`,"\u001b]0;pwned\u0007\n` + "\u2028" + `x":"\u001b[31mred` + "\u0085" + `"`)
-	for i := 0; i < 30; i++ { // the same name again and again: a problem each time
-		b.WriteString(`,"dup\u001b[1m":1`)
+	for i := 0; i < 30; i++ { // the same name again and again: one problem; and 30 names twice: a problem each
+		fmt.Fprintf(&b, `,"dup\u001b[1m":1,"d%d":1,"d%d":2`, i, i)
 	}
 	b.WriteString("}")
 	tok := signStdlib(t, `{"alg":"RS256","kid":"kid-1","typ":"JWT"}`, b.String())
