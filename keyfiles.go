@@ -67,7 +67,7 @@ func WriteKeyFiles(prefix string, key crypto.Signer, cert *x509.Certificate, ove
 	if err != nil {
 		return KeyFiles{}, err
 	}
-	pubPEM, err := PublicKeyPEM(key.Public())
+	pubPEM, err := publicKeyPEM(key.Public())
 	if err != nil {
 		return KeyFiles{}, err
 	}

@@ -45,7 +45,7 @@ func TestGenerateKey(t *testing.T) {
 	for _, typ := range []KeyType{0, ECDSAP256 + 1} {
 		key, err := GenerateKey(typ)
 		assert.Nil(t, key)
-		requireKeyError(t, err, []error{ErrUnsupportedKey}, []string{typ.String(), "RSA4096"}, nil)
+		requireKeyError(t, err, []error{errUnsupportedKey}, []string{typ.String(), "RSA4096"}, nil)
 	}
 }
 
@@ -57,7 +57,7 @@ func TestSelfSignedCertificate(t *testing.T) {
 	assert.Equal(t, x509.SHA256WithRSA, cert.SignatureAlgorithm)
 	require.NoError(t, cert.CheckSignature(cert.SignatureAlgorithm, cert.RawTBSCertificate, cert.Signature), "signed by its own key")
 	assert.True(t, key.PublicKey.Equal(cert.PublicKey))
-	assert.Equal(t, DefaultCommonName, cert.Subject.CommonName)
+	assert.Equal(t, defaultCommonName, cert.Subject.CommonName)
 	assert.Equal(t, "qs-jwt", cert.Issuer.CommonName)
 	assert.Equal(t, fixedNow.Add(-time.Minute), cert.NotBefore)
 	assert.Equal(t, fixedNow.Add(1825*24*time.Hour), cert.NotAfter)
@@ -100,11 +100,11 @@ func TestSelfSignedCertificateRefusals(t *testing.T) {
 		contains  []string
 	}{
 		{"every bad option at once", testKey(t), []CertificateOption{WithCommonName(" "), WithValidity(0)},
-			[]error{ErrInvalidOption}, []string{"WithCommonName: the common name is empty", "WithValidity"}},
-		{"negative validity", testKey(t), []CertificateOption{WithValidity(-time.Hour)}, []error{ErrInvalidOption}, []string{"WithValidity", "-1h0m0s"}},
-		{"long common name", testKey(t), []CertificateOption{WithCommonName(strings.Repeat("x", 65))}, []error{ErrInvalidOption}, []string{"65 characters"}},
+			[]error{errInvalidOption}, []string{"WithCommonName: the common name is empty", "WithValidity"}},
+		{"negative validity", testKey(t), []CertificateOption{WithValidity(-time.Hour)}, []error{errInvalidOption}, []string{"WithValidity", "-1h0m0s"}},
+		{"long common name", testKey(t), []CertificateOption{WithCommonName(strings.Repeat("x", 65))}, []error{errInvalidOption}, []string{"65 characters"}},
 		{"nil key", nil, nil, nil, []string{"no key"}},
-		{"Ed25519", ed.(crypto.Signer), nil, []error{ErrUnsupportedKey}, []string{"SHA-256"}},
+		{"Ed25519", ed.(crypto.Signer), nil, []error{errUnsupportedKey}, []string{"SHA-256"}},
 		{"RSA 1024", weak.(crypto.Signer), nil, nil, []string{"1024 bits"}},
 	}
 	for _, tt := range tests {
@@ -133,7 +133,7 @@ func TestKeyPEMRoundTrip(t *testing.T) {
 			require.NoError(t, err)
 			assert.True(t, key.(interface{ Equal(crypto.PrivateKey) bool }).Equal(back))
 
-			data, err = PublicKeyPEM(key.Public())
+			data, err = publicKeyPEM(key.Public())
 			require.NoError(t, err)
 			assert.True(t, bytes.HasPrefix(data, []byte("-----BEGIN PUBLIC KEY-----\n")), "PKIX")
 			pub, err := ParsePublicKey(data)
@@ -143,13 +143,13 @@ func TestKeyPEMRoundTrip(t *testing.T) {
 	}
 
 	_, err := PrivateKeyPEM(opaqueSigner{key: testKey(t)})
-	requireKeyError(t, err, []error{ErrUnsupportedKey}, []string{"RSA-2048", "qsjwt.opaqueSigner"}, nil)
+	requireKeyError(t, err, []error{errUnsupportedKey}, []string{"RSA-2048", "qsjwt.opaqueSigner"}, nil)
 	_, err = PrivateKeyPEM(nil)
 	requireKeyError(t, err, nil, []string{"no private key"}, nil)
-	_, err = PublicKeyPEM(nil)
+	_, err = publicKeyPEM(nil)
 	requireKeyError(t, err, nil, []string{"no public key"}, nil)
-	_, err = PublicKeyPEM(struct{}{})
-	requireKeyError(t, err, []error{ErrUnsupportedKey}, nil, nil)
+	_, err = publicKeyPEM(struct{}{})
+	requireKeyError(t, err, []error{errUnsupportedKey}, nil, nil)
 	assert.Nil(t, CertificatePEM(nil))
 }
 
@@ -189,7 +189,7 @@ func TestThumbprint(t *testing.T) {
 	for name, pub := range map[string]crypto.PublicKey{"P-224": &p224.PublicKey, "Ed25519": edPub, "nil": nil} {
 		t.Run("refuses "+name, func(t *testing.T) {
 			_, err := Thumbprint(pub)
-			requireKeyError(t, err, []error{ErrUnsupportedKey}, nil, nil)
+			requireKeyError(t, err, []error{errUnsupportedKey}, nil, nil)
 		})
 	}
 	_, err = Thumbprint(&rsa.PublicKey{})

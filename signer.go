@@ -195,7 +195,7 @@ func signToken(ctx context.Context, s Signer, alg Algorithm, kid string, claims 
 	if err != nil {
 		var ce *engine.ClaimError
 		if errors.As(err, &ce) {
-			return "", &ClaimError{Claim: ce.Claim, Reason: ce.Reason, Err: ErrInvalidClaim}
+			return "", &ClaimError{Claim: ce.Claim, Reason: ce.Reason, err: errInvalidClaim}
 		}
 		return "", fmt.Errorf("%w: %w", ErrSigner, err)
 	}
