@@ -129,8 +129,8 @@ END {
 			(cli_rss[1] ~ /^[0-9]+$/ && cli_rss[2] ~ /^[0-9]+$/) ? sprintf("%.0f %%", 100 * cli_rss[1] / cli_rss[2]) : "n/a"
 	}
 	if (cached != "") printf "Cached QSEoW token: %s tokens/s, %d allocs/op.\n", commas(1e9 / cached), allocs["TokenSource/Cached"]
-	print "× raw: throughput as a share of the raw crypto/rsa operation (raw ns / ns); bench/ rows time each call interleaved with raw, median of per-round ratios;"
-	print "go test rows: medians of separate benchmark runs. vs peer > 1: faster than that peer in the same bench/ run (quotient of the two × raw)."
+	print "× raw: throughput as a share of the raw crypto/rsa operation (raw ns / ns); bench/ rows time each call interleaved with raw (median of per-round ratios), go test rows are medians of separate runs."
+	print "vs peer > 1: faster than that peer in the same bench/ run (the quotient of the two × raw)."
 	for (j = 1; j <= npinfo; j++) print "bench/: " peerinfo[j]
 	if (peercmd != "") print "bench/ command: " peercmd
 	if (clicmd != "") print "CLI command: " clicmd
