@@ -22,7 +22,7 @@ const maxInput = 1 << 20
 // readInput reads the file at path, or stdin when path is "-", refusing more
 // than maxInput bytes. flag names the flag that gave path, for errors.
 func (e *env) readInput(flag, path string) ([]byte, error) {
-	r, name := e.stdin, "stdin"
+	r := e.stdin
 	if path != "-" {
 		f, err := os.Open(path)
 		if err != nil {
@@ -32,14 +32,15 @@ func (e *env) readInput(flag, path string) ([]byte, error) {
 		if fi, err := f.Stat(); err == nil && fi.IsDir() {
 			return nil, failf(flag, "%s is a directory; give a file", shownPath(flag, path))
 		}
-		r, name = f, shownPath(flag, path)
+		r = f
 	}
+	// shownPath (it says "stdin" for -) only on an error: it stats the path.
 	data, err := io.ReadAll(io.LimitReader(r, maxInput+1))
 	if err != nil {
-		return nil, failf(flag, "cannot read %s: %v", name, err)
+		return nil, failf(flag, "cannot read %s: %v", shownPath(flag, path), err)
 	}
 	if len(data) > maxInput {
-		return nil, failf(flag, "%s is larger than 1 MiB; give a key, certificate or token, which is a few KiB", name)
+		return nil, failf(flag, "%s is larger than 1 MiB; give a key, certificate or token, which is a few KiB", shownPath(flag, path))
 	}
 	return data, nil
 }

@@ -4,6 +4,7 @@ import (
 	"go/ast"
 	"go/parser"
 	gotoken "go/token"
+	"math/rand/v2"
 	"path/filepath"
 	"regexp"
 	"strconv"
@@ -87,4 +88,34 @@ func TestLazyRegexp(t *testing.T) {
 		}
 	}()
 	bad.MatchString("x")
+}
+
+// TestLooksLikeTokenMatchesExpression holds the hand-written looksLikeToken
+// to the expression it replaces, on chosen cases and on many random strings
+// over the characters that matter.
+func TestLooksLikeTokenMatchesExpression(t *testing.T) {
+	re := regexp.MustCompile(`(?:^|[^A-Za-z0-9_-])eyJ[A-Za-z0-9_-]*\.[A-Za-z0-9_-]*\.[A-Za-z0-9_-]*`)
+	cases := []string{"", "eyJ", "eyJ.", "eyJ..", "eyJa.b.c", "xeyJa.b.c", " eyJa.b.c", "-eyJa.b", "a=eyJhbGc.e30.sig",
+		"eyJ.x", "eyJa.b", "eyJa b.c", "token: eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJ4In0.c2ln", "eyeyJ..", "/eyJ..", "_eyJ..", "eyJeyJ.."}
+	for _, c := range cases {
+		if got, want := looksLikeToken(c), re.MatchString(c); got != want {
+			t.Errorf("looksLikeToken(%q) = %v, the expression says %v", c, got, want)
+		}
+	}
+	const alphabet = "eyJ.-_aZ9 /+=\n"
+	r := rand.New(rand.NewPCG(1, 2))
+	b := make([]byte, 0, 24)
+	for range 200000 {
+		b = b[:0]
+		for range r.IntN(24) {
+			if r.IntN(4) == 0 {
+				b = append(b, "eyJ"...)
+				continue
+			}
+			b = append(b, alphabet[r.IntN(len(alphabet))])
+		}
+		if got, want := looksLikeToken(string(b)), re.Match(b); got != want {
+			t.Fatalf("looksLikeToken(%q) = %v, the expression says %v", b, got, want)
+		}
+	}
 }
