@@ -69,7 +69,7 @@ type tokenMatch struct {
 // Open loads the module the URI names, logs in to its token and finds the
 // private key; see [URI] for the attributes. The PIN comes from exactly one
 // of pin-source, pin-value, [WithPINEnv] or [WithPIN]. The key must be RSA
-// of at least minRSABits bits: Qlik checks RS256/RS384/RS512, so an
+// of at least qsjwt.MinRSABits bits: Qlik checks RS256/RS384/RS512, so an
 // EC key, or a smaller RSA key, is refused with an error wrapping
 // qsjwt.ErrKey that says to create an RSA key in the HSM.
 func Open(uri string, opts ...Option) (*Key, error) {
@@ -381,21 +381,17 @@ func (k *Key) readPublic(c *ck.Ctx, s ck.SessionHandle, obj ck.ObjectHandle) (*r
 		return nil, fmt.Errorf("%w: %s has an unusual RSA public exponent that Go cannot verify", qsjwt.ErrKey, k.desc)
 	}
 	pub := &rsa.PublicKey{N: new(big.Int).SetBytes(attrs[0].Value), E: int(e.Int64())}
-	if bits := pub.N.BitLen(); bits < minRSABits {
+	if bits := pub.N.BitLen(); bits < qsjwt.MinRSABits {
 		return nil, keyAdvice(k.desc, fmt.Sprintf("an RSA-%d key", bits))
 	}
 	return pub, nil
 }
 
-// minRSABits is qsjwt's smallest RSA key, which the root package no longer
-// exports (branch verify's API cut).
-const minRSABits = 2048
-
 // keyAdvice refuses a key that cannot sign Qlik tokens, with advice that
 // fits a key living in an HSM.
 func keyAdvice(desc, what string) error {
 	return fmt.Errorf("%w: %s is %s; Qlik (QSEoW and Qlik Cloud) checks RS256/RS384/RS512 signatures of an RSA key of at least %d bits: create an RSA key of at least %d bits in the HSM (e.g. pkcs11-tool --keypairgen --key-type rsa:3072 --usage-sign --label LABEL, or the HSM's own tool) and point the URI at it",
-		qsjwt.ErrKey, desc, what, minRSABits, minRSABits)
+		qsjwt.ErrKey, desc, what, qsjwt.MinRSABits, qsjwt.MinRSABits)
 }
 
 // curveName names a named curve from its DER OID, or "EC".

@@ -168,11 +168,9 @@ func publicKeyForDevice(data []byte, flag string) (*rsa.PublicKey, error) {
 				return nil, failf(flag, "%s", strings.TrimPrefix(trimLib(derr.Error()), "signer: "))
 			}
 		}
-		// ErrUnsupportedKey and MinRSABits left the root API (branch verify):
-		// every key error wraps ErrKey and says its kind in the text.
-		if errors.Is(err, qsjwt.ErrKey) && strings.Contains(err.Error(), "unsupported key") {
+		if errors.Is(err, qsjwt.ErrUnsupportedKey) {
 			return nil, failf(flag, "the key in %s is of a type Qlik cannot use (%s); Qlik needs RSA: create an RSA key of at least %d bits in the HSM or KMS and sign with it",
-				flag, unsupportedKind(err), 2048)
+				flag, unsupportedKind(err), qsjwt.MinRSABits)
 		}
 		return nil, libError(err, flag, nil)
 	}
