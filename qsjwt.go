@@ -32,6 +32,10 @@
 //	NewQSEoWVerifier(key, ...QSEoWVerifierOption)    WithClockSkew, QSEoW shared, WithClock
 //	NewCloud(signer, issuer, keyID, ...CloudOption)  WithNotBeforeSkew, WithTTL, WithClock
 //	NewCloudVerifier(key, ...CloudVerifierOption)    WithIssuer, WithKeyID, WithClockSkew, WithClock
+//	NewClientAssertion(signer, clientID, tenantURL, keyID, ...AssertionOption)
+//	                                                 WithAlgorithm, WithTTL, WithClock
+//	VerifyClientAssertion(token, jwk, clientID, tenantURL, ...VerifierOption)
+//	                                                 WithClockSkew, WithClock
 //
 // The QSEoW shared options ([WithAudience], [WithUserIDClaim],
 // [WithUserDirectoryClaim], [WithGroupsClaim]) configure a QSEoW builder and
@@ -39,6 +43,16 @@
 // ([QSEoWSharedOption], [BuilderOption], [VerifierOption], [Option]) combine
 // the interfaces of the constructors they fit. Nil options are ignored by
 // every constructor.
+//
+// # OAuth client assertions
+//
+// A Qlik Cloud OAuth client may authenticate with Private Key JWT instead
+// of a client secret: [NewClientAssertion] makes the builder, whose
+// [ClientAssertion.Sign] signs a short-lived assertion (RS256, RS512, or
+// ES384 with an ECDSA P-384 key) for POST /oauth/token, and whose
+// [ClientAssertion.PublicJWK] is the key to register.
+// [VerifyClientAssertion] checks one as the tenant does. Package session
+// turns assertions or a client secret into access tokens.
 //
 // # Token sources
 //
@@ -94,11 +108,13 @@ import (
 type Algorithm string
 
 // The algorithms Qlik accepts. QSEoW accepts RS256, RS384 and RS512; Qlik
-// Cloud accepts RS256.
+// Cloud accepts RS256 for logins, and RS256, RS512 or ES384 (ECDSA P-384)
+// for OAuth client assertions ([NewClientAssertion]).
 const (
 	RS256 Algorithm = "RS256"
 	RS384 Algorithm = "RS384"
 	RS512 Algorithm = "RS512"
+	ES384 Algorithm = "ES384"
 )
 
 // Hash returns the hash function the algorithm signs with, or 0 for an
@@ -107,7 +123,7 @@ func (a Algorithm) Hash() crypto.Hash {
 	switch a {
 	case RS256:
 		return crypto.SHA256
-	case RS384:
+	case RS384, ES384:
 		return crypto.SHA384
 	case RS512:
 		return crypto.SHA512
