@@ -105,6 +105,7 @@ type Cloud struct {
 	cfg    CloudConfig
 	secret []byte
 	admin  *cloudAdmin // nil unless CloudConfig.APIKey
+	oauth  oauthState  // OAuth clients and access tokens (oauth.go)
 
 	mu          sync.Mutex
 	sessions    map[string]*cloudSession // by eas.sid
@@ -121,6 +122,7 @@ type cloudSession struct {
 	user     *cloudUser
 	csrf     string
 	lastUsed time.Time
+	bearer   bool // an OAuth access token (oauth.go): no cookie, no CSRF token
 }
 
 type cloudUser struct {
@@ -271,6 +273,9 @@ func (c *Cloud) serveHTTP(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
+	if c.serveOAuth(w, r) {
+		return
+	}
 	path := r.URL.Path
 	switch {
 	case path == "/login/jwt-session":
@@ -289,7 +294,7 @@ func (c *Cloud) serveHTTP(w http.ResponseWriter, r *http.Request) {
 		if s == nil {
 			return
 		}
-		if tok := r.URL.Query().Get("qlik-csrf-token"); tok != s.csrf {
+		if tok := r.URL.Query().Get("qlik-csrf-token"); !s.bearer && tok != s.csrf {
 			writeError(w, http.StatusForbidden, "CSRF-TOKEN-2", "Forbidden", "the engine WebSocket needs ?qlik-csrf-token= with the session's current CSRF token")
 			return
 		}
@@ -387,6 +392,9 @@ func (c *Cloud) login(w http.ResponseWriter, r *http.Request) {
 // session returns the request's live session, or answers 401 and returns
 // nil.
 func (c *Cloud) session(w http.ResponseWriter, r *http.Request) *cloudSession {
+	if s := c.oauthSession(r); s != nil {
+		return s
+	}
 	id := cookieValue(r, CloudSessionCookie)
 	sig := cookieValue(r, CloudSessionSigCookie)
 	c.mu.Lock()
@@ -410,7 +418,7 @@ func (c *Cloud) api(w http.ResponseWriter, r *http.Request) {
 	c.mu.Lock()
 	csrf, user := s.csrf, *s.user
 	c.mu.Unlock()
-	if r.Method != http.MethodGet && r.Method != http.MethodHead && r.Method != http.MethodOptions {
+	if !s.bearer && r.Method != http.MethodGet && r.Method != http.MethodHead && r.Method != http.MethodOptions {
 		switch got := r.Header.Get("qlik-csrf-token"); {
 		case got == "":
 			writeError(w, http.StatusForbidden, "CSRF-TOKEN-1", "Forbidden", "non-GET calls need the qlik-csrf-token header; read it from GET /api/v1/csrf-token")
