@@ -136,6 +136,9 @@ func assertionAudience(tenantURL string) (aud, why string) {
 	return "https://" + strings.ToLower(u.Host) + "/oauth/token", ""
 }
 
+// ClientID returns the OAuth client ID the assertions carry as iss and sub.
+func (a *ClientAssertion) ClientID() string { return a.cfg.clientID }
+
 // Algorithm returns the algorithm the assertions are signed with.
 func (a *ClientAssertion) Algorithm() Algorithm { return a.cfg.alg }
 

@@ -16,10 +16,11 @@ type QSEoWOption interface {
 	applyQSEoW(*QSEoWTransport) error
 }
 
-// Option configures both [NewCloud] and [NewQSEoWTransport].
+// Option configures [NewCloud], [NewQSEoWTransport] and [NewOAuth].
 type Option interface {
 	CloudOption
 	QSEoWOption
+	OAuthOption
 }
 
 // common is what both clients are configured with.
