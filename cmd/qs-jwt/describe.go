@@ -45,6 +45,7 @@ var flagKinds = map[string]flagKind{
 	"client-cert":          kindPath,
 	"client-key":           kindPath,
 	"api-key-env":          kindVarName,
+	"client-secret-env":    kindVarName,
 }
 
 // looksLikePEM reports whether s holds a PEM block or part of one.
@@ -182,6 +183,8 @@ func checkValue(name, v string) error {
 			what = "the key"
 		case "api-key-env":
 			what = "the API key"
+		case "client-secret-env":
+			what = "the client secret"
 		}
 		switch {
 		case v == "":

@@ -110,6 +110,8 @@ var optionFlags = map[string]optionFlag{
 	"WithKeyID":              {create: "--keyid", decode: "--keyid"},
 	"issuer":                 {create: "--issuer"}, // NewCloud's parameters
 	"keyID":                  {create: "--keyid"},
+	"clientID":               {create: "--client-id"}, // NewClientAssertion's parameters
+	"tenantURL":              {create: "--tenant"},
 	"key":                    {decode: "--cert-publickey-file"}, // the verifiers' first parameter
 	"WithPublicKey":          {decode: "--cert-publickey-file"}, // what a signature problem points at
 	"WithCommonName":         {keygen: "--cn"},

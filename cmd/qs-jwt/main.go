@@ -60,6 +60,8 @@ func commands() []command {
 	return []command{
 		{"create-qseow", "create a JWT for a client-managed Qlik Sense (QSEoW) virtual proxy", runCreateQSEoW},
 		{"create-qscloud", "create a JWT for a Qlik Cloud JWT identity provider", runCreateCloud},
+		{"create-assertion", "sign an OAuth client assertion (Private Key JWT) for Qlik Cloud", runCreateAssertion},
+		{"oauth-token", "get a Qlik Cloud OAuth access token (client or impersonated user)", runOAuthToken},
 		{"decode", "print a JWT's header and claims; with a key, verify it against Qlik's rules", runDecode},
 		{"keygen", "write a new private key, public key and self-signed certificate", runKeygen},
 		{"idp-config", "print the Qlik Cloud identity-provider JSON and the QSEoW virtual proxy fields", runIdPConfig},
