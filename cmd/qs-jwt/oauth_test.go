@@ -167,3 +167,26 @@ func TestOAuthTokenAgainstTheEmulator(t *testing.T) {
 	assert.Equal(t, exitUsage, r.code)
 	assert.Contains(t, r.stderr, "(--client-secret-env)")
 }
+
+func TestDecodeVariantOAuth(t *testing.T) {
+	args := []string{"--tenant", testTenant, "--client-id", testClientID, "--keyid", "k1", "--cert-privatekey-file", ecKeyPath}
+	jwk := qsArgs(t, append([]string{"create-assertion", "--print-jwk"}, args...)...)
+	require.Equal(t, 0, jwk.code, jwk.stderr)
+	jwkFile := writeFile(t, "jwk.json", []byte(jwk.stdout))
+	asn := qsArgs(t, append([]string{"create-assertion"}, args...)...)
+	require.Equal(t, 0, asn.code, asn.stderr)
+	raw := strings.TrimSpace(asn.stdout)
+
+	r := qsArgs(t, "decode", "--jwt", raw, "--variant", "oauth", "--cert-publickey-file", jwkFile, "--expected-issuer", testClientID)
+	require.Equal(t, 0, r.code, r.stderr)
+	assert.Contains(t, r.stdout, "Qlik Cloud OAuth would accept this token")
+
+	other := qsArgs(t, "create-assertion", "--print-jwk", "--tenant", testTenant, "--client-id", testClientID, "--keyid", "k2", "--cert-privatekey-file", ecKeyPath)
+	r = qsAny(t, nil, "decode", "--jwt", raw, "--variant", "oauth", "--cert-publickey-file", writeFile(t, "k2.json", []byte(other.stdout)))
+	assert.Equal(t, exitFailed, r.code)
+	assert.Contains(t, r.stderr, `header "kid": is "k1"; the key registered with the OAuth client has kid "k2"`)
+
+	r = qsArgs(t, "decode", "--jwt", raw, "--variant", "oauth", "--cert-publickey-file", certPath)
+	assert.Equal(t, exitFailed, r.code)
+	assert.Contains(t, r.stderr, "JWK")
+}
