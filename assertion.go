@@ -6,6 +6,7 @@ package qsjwt
 
 import (
 	"context"
+	"crypto/ecdsa"
 	"crypto/rand"
 	"fmt"
 	"io"
@@ -72,8 +73,12 @@ func NewClientAssertion(signer Signer, clientID, tenantURL, keyID string, opts .
 	case isP384(signer.Public()):
 		cfg.signer, keyAlg = signer, ES384
 	default:
-		if err := checkKey(signer.Public(), signerOrigin(signer)); err != nil {
-			cfg.failWith("signer", fmt.Errorf("%w (Qlik Cloud client assertions also take an ECDSA P-384 key, signed ES384)", err))
+		if _, isEC := signer.Public().(*ecdsa.PublicKey); isEC {
+			cfg.failWith("signer", fmt.Errorf("%w: an ECDSA key on %s; Qlik Cloud client assertions take ECDSA on P-384 only (ES384), "+
+				"or RSA of at least %d bits: make a P-384 key with `openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-384`",
+				ErrKey, strings.TrimPrefix(describeKey(signer.Public()), "ECDSA "), MinRSABits))
+		} else if err := checkKey(signer.Public(), signerOrigin(signer)); err != nil {
+			cfg.failWith("signer", err)
 		} else {
 			cfg.signer, keyAlg = signer, RS256
 		}

@@ -165,7 +165,9 @@ func TestClientAssertionPublicJWK(t *testing.T) {
 func TestNewClientAssertionRefuses(t *testing.T) {
 	ecSigner, err := SignerFromCrypto(p384Key(t))
 	require.NoError(t, err)
-	p256 := SignerFunc(&ecdsa.PublicKey{Curve: nil}, nil)
+	k256, err := ParsePrivateKey(fixture(t, "ec-p256-pkcs8.pem"))
+	require.NoError(t, err)
+	p256 := SignerFunc(k256.Public(), nil)
 	tests := []struct {
 		name   string
 		signer Signer
@@ -176,7 +178,7 @@ func TestNewClientAssertionRefuses(t *testing.T) {
 	}{
 		{"nil signer", nil, testTenant, nil, "signer", "nil"},
 		{"RSA 1024", SignerFunc(&smallKey(t).PublicKey, nil), testTenant, nil, "signer", "1024 bits"},
-		{"ECDSA not P-384", p256, testTenant, nil, "signer", "P-384"},
+		{"ECDSA P-256", p256, testTenant, nil, "signer", "an ECDSA key on P-256; Qlik Cloud client assertions take ECDSA on P-384 only"},
 		{"http", testSigner(t), "http://tenant.eu.qlikcloud.com", nil, "tenantURL", "https only"},
 		{"no scheme", testSigner(t), "tenant.eu.qlikcloud.com", nil, "tenantURL", "host"},
 		{"path", testSigner(t), testTenant + "/sense/app", nil, "tenantURL", "path"},

@@ -86,6 +86,9 @@ type CloudConfig struct {
 //     every non-GET call does (403 CSRF-TOKEN-2 when it is stale).
 //   - GET /app/<appId>: the engine WebSocket upgrade, which needs the session
 //     cookies and ?qlik-csrf-token=.
+//   - POST /oauth/token, /api/v1/oauth-clients and /api/v1/users (oauth.go):
+//     OAuth access tokens, which every call above takes as
+//     Authorization: Bearer, without cookies or CSRF token.
 //
 // Any /api/ call without a live session gets 401. Its methods are safe for
 // concurrent use.
