@@ -199,12 +199,13 @@ func (a *OAuth) token(ctx context.Context, field, value string) (qsjwt.Token, er
 	}
 	key := field + ":" + value
 	a.mu.Lock()
+	now := a.now()
 	e := a.users[key]
 	if e == nil {
+		a.pruneLocked(now)
 		e = &oauthEntry{}
 		a.users[key] = e
 	}
-	now := a.now()
 	switch {
 	case e.tok.Raw != "" && now.Before(refreshAt(e.tok)):
 		tok := e.tok
@@ -232,6 +233,17 @@ func (a *OAuth) token(ctx context.Context, field, value string) (qsjwt.Token, er
 	}
 	a.mu.Unlock()
 	return c.waitDetached(ctx)
+}
+
+// pruneLocked forgets the users whose token has expired, with no request
+// under way and no back-off running, so that a backend serving many users
+// keeps only the live ones. Called with a.mu held, when a user is added.
+func (a *OAuth) pruneLocked(now time.Time) {
+	for k, e := range a.users {
+		if e.fetching == nil && !now.Before(e.tok.ExpiresAt) && !now.Before(e.notBefore) {
+			delete(a.users, k)
+		}
+	}
 }
 
 // refreshAt is when a cached token is renewed: a minute before it expires,
@@ -296,7 +308,17 @@ func (a *OAuth) request(ctx context.Context, field, value string) (qsjwt.Token, 
 	defer resp.Body.Close()
 	data, _ := io.ReadAll(io.LimitReader(resp.Body, maxErrorBody))
 	if resp.StatusCode/100 != 2 {
-		return qsjwt.Token{}, oauthError(body["grant_type"].(string), resp, data)
+		oe := oauthError(body["grant_type"].(string), resp, data)
+		// Qlik does not echo the credentials, but a proxy's error page
+		// might: an error must never carry them.
+		for _, secret := range []string{a.secret, fmt.Sprint(body["client_assertion"])} {
+			if len(secret) >= 8 {
+				for _, f := range []*string{&oe.Description, &oe.QlikError.Detail, &oe.QlikError.Title} {
+					*f = strings.ReplaceAll(*f, secret, "[redacted]")
+				}
+			}
+		}
+		return qsjwt.Token{}, oe
 	}
 	var out struct {
 		AccessToken string `json:"access_token"`

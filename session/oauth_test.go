@@ -6,7 +6,9 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"net/http"
+	"net/http/httptest"
 	"sync"
 	"testing"
 	"time"
@@ -199,4 +201,37 @@ func qsjwtSigner(t *testing.T) qsjwt.Signer {
 	s, err := qsjwt.SignerFromCrypto(testKey(t))
 	require.NoError(t, err)
 	return s
+}
+
+// TestOAuthErrorNeverCarriesTheSecret: a proxy whose error page echoes the
+// request body must not put the secret into the error.
+func TestOAuthErrorNeverCarriesTheSecret(t *testing.T) {
+	const secret = "test-only-client-secret-0123456789"
+	echo := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		body, _ := io.ReadAll(r.Body)
+		w.WriteHeader(http.StatusBadGateway)
+		_, _ = w.Write(body)
+	}))
+	defer echo.Close()
+	o, err := NewOAuth(echo.URL, "client", WithClientSecret(secret))
+	require.NoError(t, err)
+	_, err = o.Token(context.Background())
+	var oe *OAuthError
+	require.ErrorAs(t, err, &oe)
+	assert.Equal(t, http.StatusBadGateway, oe.StatusCode)
+	assert.Contains(t, oe.Detail, "[redacted]", "the body was echoed")
+	assert.NotContains(t, err.Error(), secret)
+	assert.NotContains(t, fmt.Sprintf("%+v %#v", err, oe.QlikError), secret)
+}
+
+func TestOAuthForgetsExpiredUsers(t *testing.T) {
+	s := newOAuthSetup(t)
+	o := s.oauth(t, WithClientSecret(s.secret), WithScopes("user_default"))
+	_, err := o.Token(context.Background())
+	require.NoError(t, err)
+	s.clock.Advance(qliktest.OAuthTokenLifetime)
+	_, _ = o.ImpersonateSubject("nobody").Token(context.Background())
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	assert.Len(t, o.users, 1, "the expired client token is forgotten when another user comes")
 }

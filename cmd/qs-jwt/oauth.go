@@ -132,6 +132,12 @@ func runOAuthToken(e *env, args []string) error {
 		errs = append(errs, usagef("--client-secret-env", "give the client secret (--client-secret-env) or a key flag, not both: Qlik refuses a request with two"))
 	case !given(fs, "client-secret-env") && !keyGiven:
 		errs = append(errs, usagef("--client-secret-env", "the OAuth client must authenticate: give --client-secret-env VAR, or a key flag and --keyid"))
+	case !keyGiven:
+		for _, name := range []string{"keyid", "alg", "expires", "passphrase-env"} {
+			if given(fs, name) {
+				errs = append(errs, usagef("--"+name, "--%s is for a client assertion, signed with a key flag; with --client-secret-env leave it out", name))
+			}
+		}
 	}
 	if given(fs, "impersonate-subject") && given(fs, "impersonate-userid") {
 		errs = append(errs, usagef("--impersonate-userid", "give --impersonate-subject or --impersonate-userid, not both"))
@@ -166,7 +172,11 @@ func runOAuthToken(e *env, args []string) error {
 	}
 	o, err := session.NewOAuth(a.tenant, a.clientID, opts...)
 	if err != nil {
-		return usagef("--tenant", "%s", strings.TrimPrefix(err.Error(), "session: "))
+		flag := "--tenant"
+		if strings.Contains(err.Error(), "client ID") {
+			flag = "--client-id"
+		}
+		return usagef(flag, "%s", strings.TrimPrefix(err.Error(), "session: "))
 	}
 	var src qsjwt.TokenSource = o
 	who := "the OAuth client itself"
