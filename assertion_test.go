@@ -261,3 +261,42 @@ func TestES384OpaqueSigners(t *testing.T) {
 	_, err = build(SignerFunc(&key.PublicKey, failing))
 	assert.ErrorIs(t, err, ErrSigner)
 }
+
+// BenchmarkClientAssertion measures signing and verifying one assertion
+// per algorithm with the committed test keys.
+func BenchmarkClientAssertion(b *testing.B) {
+	ecSigner, err := SignerFromCrypto(p384Key(b))
+	require.NoError(b, err)
+	for _, bc := range []struct {
+		name   string
+		signer Signer
+		opts   []AssertionOption
+	}{
+		{"RS256", testSigner(b), nil},
+		{"RS512", testSigner(b), []AssertionOption{WithAlgorithm(RS512)}},
+		{"ES384", ecSigner, nil},
+	} {
+		a, err := NewClientAssertion(bc.signer, testClientID, testTenant, "k", append(bc.opts, WithClock(fixedClock))...)
+		require.NoError(b, err)
+		jwk, err := a.PublicJWK()
+		require.NoError(b, err)
+		b.Run("sign/"+bc.name, func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				if _, err := a.Sign(context.Background()); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+		tok, err := a.Sign(context.Background())
+		require.NoError(b, err)
+		b.Run("verify/"+bc.name, func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				if _, err := VerifyClientAssertion(tok.Raw, jwk, testClientID, testTenant, WithClock(fixedClock)); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}
