@@ -135,6 +135,11 @@ func TestOAuthSecretEnsureUserAndImpersonation(t *testing.T) {
 	_, err = o.ImpersonateSubject("anna").Token(ctx)
 	assert.ErrorIs(t, err, ErrBackoff)
 
+	_, err = o.EnsureUser(ctx, "anna", "Anna", "")
+	require.NoError(t, err)
+	_, err = o.ImpersonateSubject("anna").Token(ctx)
+	require.NoError(t, err, "EnsureUser ends the back-off its absence started")
+
 	tok, err := o.ImpersonateUserID(id).Token(ctx)
 	require.NoError(t, err)
 	assert.Equal(t, `anna "the" \admin`, s.me(t, tok))

@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+	"time"
 )
 
 // EnsureUser returns the Qlik user ID of the user with subject, creating the
@@ -23,13 +24,16 @@ func (a *OAuth) EnsureUser(ctx context.Context, subject, name, email string) (st
 	}
 	for attempt := 0; attempt < 2; attempt++ {
 		id, err := a.findUser(ctx, subject)
-		if err != nil || id != "" {
-			return id, err
+		if err == nil && id == "" {
+			var status int
+			if id, status, err = a.createUser(ctx, subject, name, email); status == http.StatusConflict {
+				continue
+			}
 		}
-		id, status, err := a.createUser(ctx, subject, name, email)
-		if status != http.StatusConflict {
-			return id, err
+		if err == nil {
+			a.userExists(subject, id)
 		}
+		return id, err
 	}
 	return "", fmt.Errorf("%w: EnsureUser: the tenant says user %q exists but does not find it", ErrSession, subject)
 }
@@ -114,4 +118,16 @@ func (a *OAuth) createUser(ctx context.Context, subject, name, email string) (st
 		return "", status, fmt.Errorf("%w: POST /api/v1/users answered without the user's id", ErrSession)
 	}
 	return out.ID, status, nil
+}
+
+// userExists ends a back-off of impersonating the user that a refusal
+// started (the user did not exist yet): the user exists now.
+func (a *OAuth) userExists(subject, id string) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	for _, key := range []string{"subject:" + subject, "userId:" + id} {
+		if e := a.users[key]; e != nil && e.fetching == nil {
+			e.fails, e.notBefore, e.lastErr = 0, time.Time{}, nil
+		}
+	}
 }
