@@ -121,7 +121,7 @@ func commandNames() string {
 func printOverview(w io.Writer) {
 	fmt.Fprintf(w, "qs-jwt creates and checks the JWTs Qlik Sense accepts.\n\nUsage: qs-jwt <command> [flags]\n\nCommands:\n")
 	for _, c := range commands() {
-		fmt.Fprintf(w, "  %-15s %s\n", c.name, c.summary)
+		fmt.Fprintf(w, "  %-17s %s\n", c.name, c.summary)
 	}
 	fmt.Fprintf(w, "\nRun qs-jwt <command> --help for a command's flags; qs-jwt --version for the version.\n"+
 		"Exit codes: 0 success, 1 the work failed, 2 the command line is wrong.\n")
