@@ -124,3 +124,14 @@ func TestAssertionJWKCrossCheckedWithJWX(t *testing.T) {
 		assert.NotContains(t, err.Error(), "AAAA")
 	}
 }
+
+// TestECDSAToJWSPads: short r and s (as 1 in 256 signatures have) are
+// left-padded to 48 bytes each; a signer's ASN.1 form never is.
+func TestECDSAToJWSPads(t *testing.T) {
+	der := []byte{0x30, 0x07, 0x02, 0x01, 0x01, 0x02, 0x02, 0x01, 0x02} // r = 1, s = 0x0102
+	got, err := ECDSAToJWS(der, 48)
+	require.NoError(t, err)
+	want := make([]byte, 96)
+	want[47], want[94], want[95] = 1, 1, 2
+	assert.Equal(t, want, got)
+}
