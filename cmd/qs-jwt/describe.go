@@ -70,7 +70,16 @@ func looksLikeToken(s string) bool { return jwtShape.MatchString(s) }
 // 3; the test is at least 35 %, which every base64 line of the test keys
 // passes): key material. Names and paths, CamelCase included, change far
 // less, and "-" and "_" end a run.
-func hasBase64Run(s string) bool {
+func hasBase64Run(s string) bool { return base64Run(s, 40) }
+
+// claimBase64Run is the shortest base64 run refused in a claim or option
+// value: a whole PEM line. Shorter random-looking values are ordinary
+// there: an RFC 7638 thumbprint, the key ID keygen suggests, is 43
+// characters of base64url.
+const claimBase64Run = 64
+
+// base64Run is hasBase64Run for runs of at least min characters.
+func base64Run(s string, min int) bool {
 	run, changes, prev := 0, 0, 0
 	for i := 0; i <= len(s); i++ {
 		class := 0
@@ -87,7 +96,7 @@ func hasBase64Run(s string) bool {
 			}
 		}
 		if class == 0 {
-			if run >= 40 && changes*100 >= run*35 {
+			if run >= min && changes*100 >= run*35 {
 				return true
 			}
 			run, changes, prev = 0, 0, 0
@@ -221,7 +230,7 @@ func checkValue(name, v string) error {
 			return usagef(flag, "%s is not valid UTF-8 (byte 0x%02x at offset %d): Qlik would read a replacement character, so two different values could name one user; give the value in UTF-8",
 				flag, v[i], i)
 		}
-		if looksLikePEM(v) || looksLikeToken(v) || hasBase64Run(v) { // several lines are the library's to judge
+		if looksLikePEM(v) || looksLikeToken(v) || base64Run(v, claimBase64Run) { // several lines are the library's to judge
 			return usagef(flag, "%s is %s; it belongs in no claim or option: a signing key goes in an environment variable named by --cert-privatekey-env", flag, describe(v))
 		}
 	}
