@@ -65,7 +65,7 @@ func checkKey(pub crypto.PublicKey, origin keyOrigin) error {
 		}
 		return nil
 	case *ecdsa.PublicKey:
-		return fmt.Errorf("%w: an ECDSA key (%s) cannot make the RS256/RS384/RS512 signatures Qlik checks (a P-384 key signs OAuth client assertions only); %s", ErrKey, describeKey(pub), newKeyAdvice(origin))
+		return fmt.Errorf("%w: an ECDSA key (%s) cannot make the RS256/RS384/RS512 signatures Qlik checks; %s", ErrKey, describeKey(pub), newKeyAdvice(origin))
 	case nil:
 		return fmt.Errorf("%w: the signer has no public key", ErrKey)
 	default:

@@ -84,7 +84,7 @@ func TestCreateAssertionRefuses(t *testing.T) {
 	assert.Contains(t, r.stderr, "(--cert-create)")
 	r = qsArgs(t, "create-assertion", "--tenant", testTenant, "--client-id", testClientID, "--keyid", "k", "--cert-privatekey-file", fixture("test-only-ec-p256-pkcs8.pem"))
 	assert.Equal(t, exitFailed, r.code, r.stderr)
-	assert.Contains(t, r.stderr, "P-384")
+	assert.Contains(t, r.stderr, "ECDSA P-256")
 }
 
 // oauthTenant makes an OAuth client on an emulated tenant and returns its
