@@ -34,7 +34,9 @@ import (
 //	SignMessage(ctx context.Context, message []byte, hash crypto.Hash) ([]byte, error)
 //
 // which the builders then call instead of SignDigest, with the signing input
-// itself; SignDigest may then return an error.
+// itself; SignDigest may then return an error. A type that is both a
+// crypto.MessageSigner and a Signer gets the same: its crypto.MessageSigner
+// SignMessage is called with the signing input and crypto/rand.Reader.
 //
 // Every signature is checked before a token is returned: its length, and,
 // for any Signer but an in-memory *rsa.PrivateKey (which crypto/rsa checks
@@ -218,9 +220,14 @@ func signToken(ctx context.Context, s Signer, alg Algorithm, kid string, claims 
 	var sum [64]byte
 	digest := hashInto(&sum, h, input)
 	var sig []byte
-	if ms, ok := s.(messageSigner); ok {
+	switch ms := s.(type) {
+	case messageSigner:
 		sig, err = ms.SignMessage(ctx, input, h)
-	} else {
+	case crypto.MessageSigner: // one type that is a crypto.Signer and a Signer, e.g. a PKCS #11 key
+		if err = ctx.Err(); err == nil {
+			sig, err = ms.SignMessage(rand.Reader, input, h)
+		}
+	default:
 		sig, err = s.SignDigest(ctx, digest, h)
 	}
 	if ctxErr := ctx.Err(); ctxErr != nil {

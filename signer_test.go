@@ -160,6 +160,25 @@ func TestSignerFromCryptoUsesMessageSigner(t *testing.T) {
 	assert.True(t, k.rand == rand.Reader, "the key gets crypto/rand.Reader, not nil")
 }
 
+// cryptoMessageAndSigner is one type that is a crypto.MessageSigner and a
+// Signer, as a PKCS #11 key is: the builders must hash-and-sign through its
+// crypto.MessageSigner method, since its SignDigest is refused.
+type cryptoMessageAndSigner struct{ *messageOnlyKey }
+
+func (b cryptoMessageAndSigner) SignDigest(context.Context, []byte, crypto.Hash) ([]byte, error) {
+	return nil, errors.New("CKR_MECHANISM_INVALID")
+}
+
+func TestSignerThatIsAlsoACryptoMessageSigner(t *testing.T) {
+	k := cryptoMessageAndSigner{&messageOnlyKey{key: testKey(t)}}
+	var _ crypto.MessageSigner = k
+	tok, err := signerQSEoW(t, k).Sign(context.Background(), signerUser)
+	require.NoError(t, err)
+	verifyStdlib(t, tok.Raw, testCertKey(t))
+	assert.Equal(t, 1, k.messages)
+	assert.True(t, k.rand == rand.Reader)
+}
+
 // randRecorder is an opaque crypto.Signer that records the reader it gets.
 type randRecorder struct {
 	key  *rsa.PrivateKey
