@@ -32,6 +32,15 @@ import (
 //
 // Give it a caching source only (a QSEoW one): oauth2 sends the same token
 // on every request, and a Qlik Cloud token is good for one login.
+//
+// A caching source ([QSEoW.TokenSource]) also has the method
+//
+//	Renew(ctx context.Context, refused Token) (Token, error)
+//
+// which drops refused from the cache, if it is still there, and signs a new
+// token: for a client whose server refused a token as expired or not yet
+// valid because the two clocks differ. The session package calls it when a
+// QSEoW proxy does; a source of your own may offer it too.
 type TokenSource interface {
 	Token(ctx context.Context) (Token, error)
 }
@@ -155,6 +164,17 @@ func (s *cachingSource) fresh(t Token) bool {
 		margin = life / 2
 	}
 	return s.now().Before(t.ExpiresAt.Add(-margin))
+}
+
+// Renew drops refused from the cache, if it is the cached token, and returns
+// the next token: see [TokenSource].
+func (s *cachingSource) Renew(ctx context.Context, refused Token) (Token, error) {
+	s.mu.Lock()
+	if s.tok.Raw == refused.Raw {
+		s.tok = Token{}
+	}
+	s.mu.Unlock()
+	return s.Token(ctx)
 }
 
 func (s *cachingSource) Token(ctx context.Context) (Token, error) {

@@ -84,8 +84,12 @@ type CloudConfig struct {
 //   - GET /api/v1/users/me: the session's user.
 //   - POST /api/v1/spaces: a call that needs the qlik-csrf-token header, as
 //     every non-GET call does (403 CSRF-TOKEN-2 when it is stale).
-//   - GET /app/<appId>: the engine WebSocket upgrade, which needs the session
-//     cookies and ?qlik-csrf-token=.
+//   - GET /app/<appId>: the engine WebSocket, which needs the session
+//     cookies and ?qlik-csrf-token= or the qlik-csrf-token header (from a
+//     browser page of an allowed origin also ?qlik-web-integration-id=);
+//     its engine sends OnConnected
+//     and answers the JSON-RPC that opens and reads [SampleAppID], as on
+//     QSEoW.
 //
 // Any /api/ call without a live session gets 401. Its methods are safe for
 // concurrent use.
@@ -178,7 +182,7 @@ func NewCloud(cfg CloudConfig) *Cloud {
 func (c *Cloud) ServerCertificatePEM() []byte { return c.serverCertificatePEM() }
 
 // Close shuts the server down.
-func (c *Cloud) Close() { c.srv.Close() }
+func (c *Cloud) Close() { c.close() }
 
 // Client returns an HTTP client that trusts the tenant's TLS certificate. Its
 // Transport is a good Base for qsjwt's sessions.
@@ -266,8 +270,14 @@ func (c *Cloud) serveHTTP(w http.ResponseWriter, r *http.Request) {
 		if cors(w, r, origin) {
 			return
 		}
-		if r.Header.Get("qlik-web-integration-id") != c.cfg.WebIntegrationID {
-			writeError(w, http.StatusForbidden, "CORS-2", "Forbidden", "cross-origin calls need the header qlik-web-integration-id with the tenant's web integration ID")
+		id := r.Header.Get("qlik-web-integration-id")
+		if id == "" && strings.HasPrefix(r.URL.Path, "/app/") {
+			// A browser cannot set headers on a WebSocket: the engine's
+			// upgrade takes the ID as a query parameter (S-WS-3).
+			id = r.URL.Query().Get("qlik-web-integration-id")
+		}
+		if id != c.cfg.WebIntegrationID {
+			writeError(w, http.StatusForbidden, "CORS-2", "Forbidden", "cross-origin calls need the header qlik-web-integration-id (the engine WebSocket: the query parameter) with the tenant's web integration ID")
 			return
 		}
 	}
@@ -289,11 +299,18 @@ func (c *Cloud) serveHTTP(w http.ResponseWriter, r *http.Request) {
 		if s == nil {
 			return
 		}
-		if tok := r.URL.Query().Get("qlik-csrf-token"); tok != s.csrf {
+		c.mu.Lock()
+		csrf, user := s.csrf, s.user.ID
+		c.mu.Unlock()
+		tok := r.URL.Query().Get("qlik-csrf-token")
+		if tok == "" {
+			tok = r.Header.Get("qlik-csrf-token") // as @qlik/api's cookie auth sends it from Node
+		}
+		if tok != csrf {
 			writeError(w, http.StatusForbidden, "CSRF-TOKEN-2", "Forbidden", "the engine WebSocket needs ?qlik-csrf-token= with the session's current CSRF token")
 			return
 		}
-		upgrade(w, r)
+		serveEngine(c.stop, w, r, strings.TrimPrefix(path, "/app/"), engineUser{authenticated: user})
 	default:
 		writeError(w, http.StatusNotFound, "HTTP-404", "Not Found", path)
 	}

@@ -105,6 +105,12 @@ func TestCloudLoginAndSession(t *testing.T) {
 	assert.Equal(t, http.StatusSwitchingProtocols, status)
 	status, we := wsUpgrade(t, c, strings.Replace(tenant.URL, "https", "wss", 1)+"/app/app-1?qlik-csrf-token=wrong", hdr)
 	assert.Equal(t, qlikErr{Status: 403, Code: "CSRF-TOKEN-2"}, qlikErr{status, we.Code, ""})
+	withHeader := hdr.Clone()
+	withHeader.Set("qlik-csrf-token", csrf)
+	status, _ = wsUpgrade(t, c, strings.Replace(tenant.URL, "https", "wss", 1)+"/app/app-1", withHeader)
+	assert.Equal(t, http.StatusSwitchingProtocols, status, "the CSRF token as a header, as @qlik/api sends it from Node")
+	status, we = wsUpgrade(t, c, strings.Replace(tenant.URL, "https", "wss", 1)+"/app/app-1", hdr)
+	assert.Equal(t, qlikErr{Status: 403, Code: "CSRF-TOKEN-2"}, qlikErr{status, we.Code, ""}, "no CSRF token")
 
 	// Every cookie is needed, and sessions time out.
 	_, _, e = do(t, c, http.MethodGet, tenant.URL+"/api/v1/users/me", nil, cookies[0])
@@ -265,8 +271,24 @@ func TestCloudCrossOrigin(t *testing.T) {
 	assert.Equal(t, qlikErr{Status: 403, Code: "CORS-1"}, qlikErr{e.Status, e.Code, ""})
 	e, _ = login(t, tenant, raw, "Origin", site)
 	assert.Equal(t, qlikErr{Status: 403, Code: "CORS-2"}, qlikErr{e.Status, e.Code, ""}, "browser calls need the web integration ID")
-	e, _ = login(t, tenant, raw, "Origin", site, "qlik-web-integration-id", tenant.WebIntegrationID)
+	e, cookies := login(t, tenant, raw, "Origin", site, "qlik-web-integration-id", tenant.WebIntegrationID)
 	assert.Equal(t, 200, e.Status)
+
+	// A browser's engine WebSocket: no custom headers, so the web
+	// integration ID comes as a query parameter.
+	resp, _, _ = do(t, tenant.Client(), http.MethodGet, tenant.URL+"/api/v1/csrf-token", nil, cookies...)
+	csrf := resp.Header.Get("qlik-csrf-token")
+	hdr := http.Header{"Origin": {site}}
+	for _, ck := range cookies {
+		hdr.Add("Cookie", ck.Name+"="+ck.Value)
+	}
+	ws := strings.Replace(tenant.URL, "https", "wss", 1) + "/app/" + qliktest.SampleAppID + "?qlik-csrf-token=" + csrf
+	status, we := wsUpgrade(t, tenant.Client(), ws, hdr)
+	assert.Equal(t, qlikErr{Status: 403, Code: "CORS-2"}, qlikErr{status, we.Code, ""}, "no web integration ID")
+	status, _ = wsUpgrade(t, tenant.Client(), ws+"&qlik-web-integration-id="+tenant.WebIntegrationID, hdr)
+	assert.Equal(t, http.StatusSwitchingProtocols, status, "the ID as a query parameter")
+	status, we = wsUpgrade(t, tenant.Client(), ws+"&qlik-web-integration-id=other", hdr)
+	assert.Equal(t, qlikErr{Status: 403, Code: "CORS-2"}, qlikErr{status, we.Code, ""}, "another ID")
 }
 
 func TestCloudWithCallersCertificate(t *testing.T) {

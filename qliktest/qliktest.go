@@ -28,10 +28,10 @@ package qliktest
 
 import (
 	"bytes"
+	"context"
 	"crypto/hmac"
 	"crypto/rand"
 	"crypto/rsa"
-	"crypto/sha1"
 	"crypto/sha256"
 	"crypto/x509"
 	"crypto/x509/pkix"
@@ -101,14 +101,19 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 // server is what both emulators share: the loopback server, the clock and
 // the key pair of the identity provider or virtual proxy.
 type server struct {
-	srv  *httptest.Server
-	now  func() time.Time
-	cert *x509.Certificate
-	pub  *rsa.PublicKey
-	key  *rsa.PrivateKey // nil when the caller gave a certificate
+	srv *httptest.Server
+	// stop ends the engine WebSockets when the server closes: their
+	// connections are hijacked, so closing the server does not reach them.
+	stop    context.Context
+	stopAll context.CancelFunc
+	now     func() time.Time
+	cert    *x509.Certificate
+	pub     *rsa.PublicKey
+	key     *rsa.PrivateKey // nil when the caller gave a certificate
 }
 
 func (s *server) start(h http.Handler, plain bool) {
+	s.stop, s.stopAll = context.WithCancel(context.Background())
 	if plain {
 		s.srv = httptest.NewServer(h)
 	} else {
@@ -171,6 +176,12 @@ var (
 func processKey() (*rsa.PrivateKey, error) {
 	keyOnce.Do(func() { keyVal, keyErr = rsa.GenerateKey(rand.Reader, 2048) })
 	return keyVal, keyErr
+}
+
+// close shuts the server down and ends its engine WebSockets.
+func (s *server) close() {
+	s.stopAll()
+	s.srv.Close()
 }
 
 // serverCertificatePEM returns the TLS certificate of the server in PEM, nil
@@ -267,41 +278,6 @@ func sameOrigin(r *http.Request, origin string) bool {
 		scheme = "https"
 	}
 	return origin == scheme+"://"+r.Host
-}
-
-// upgrade completes a WebSocket handshake (RFC 6455) and closes the
-// connection at once: enough to show that the emulator accepted the upgrade.
-func upgrade(w http.ResponseWriter, r *http.Request) {
-	key := r.Header.Get("Sec-WebSocket-Key")
-	if !headerHas(r.Header, "Connection", "upgrade") || !strings.EqualFold(r.Header.Get("Upgrade"), "websocket") || key == "" {
-		writeError(w, http.StatusBadRequest, "WS-1", "Bad Request", "expected a WebSocket upgrade (Connection: Upgrade, Upgrade: websocket, Sec-WebSocket-Key)")
-		return
-	}
-	sum := sha1.Sum([]byte(key + "258EAFA5-E914-47DA-95CA-C5AB0DC85B11"))
-	hj, ok := w.(http.Hijacker)
-	if !ok {
-		writeError(w, http.StatusInternalServerError, "WS-2", "Internal Server Error", "connection cannot be hijacked")
-		return
-	}
-	conn, buf, err := hj.Hijack()
-	if err != nil {
-		return
-	}
-	defer conn.Close()
-	fmt.Fprintf(buf, "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: %s\r\n\r\n",
-		base64.StdEncoding.EncodeToString(sum[:]))
-	_ = buf.Flush()
-}
-
-func headerHas(h http.Header, name, token string) bool {
-	for _, v := range h.Values(name) {
-		for _, f := range strings.Split(v, ",") {
-			if strings.EqualFold(strings.TrimSpace(f), token) {
-				return true
-			}
-		}
-	}
-	return false
 }
 
 // cookieValue returns the value of the named cookie, or "".

@@ -4,6 +4,7 @@ import (
 	"crypto/rsa"
 	"crypto/x509"
 	"fmt"
+	"io"
 	"net/http"
 	"strings"
 	"sync"
@@ -61,9 +62,17 @@ type QSEoWConfig struct {
 //     (the session's CSRF token in the response header qlik-csrf-token) and
 //     GET qps/user (the session's user). Each needs the xrfkey query
 //     parameter and an X-Qlik-Xrfkey header with the same 16 characters.
-//   - GET app/<appId>: the engine WebSocket upgrade, which needs the session
+//   - GET qlik-embed/main.js: a static script, without xrfkey; with a
+//     Bearer token it opens the session as any request does, which is how
+//     @qlik/api's windowscookie auth exchanges its token for the cookie.
+//   - GET app/<appId>: the engine WebSocket, which needs the session
 //     cookie, ?qlik-csrf-token= and no Authorization header; an Origin
-//     header, when sent, must be the server's own or in AllowedOrigins.
+//     header, when sent, must be the server's own or in AllowedOrigins (a
+//     missing one is accepted, rule S-WS-2). The engine sends
+//     OnAuthenticationInformation and OnConnected, then answers the JSON-RPC
+//     that opens and reads [SampleAppID] (EngineVersion, OpenDoc,
+//     GetAppLayout, GetObjects, GetAllInfos, CreateSessionObject, GetLayout,
+//     ...; the delta protocol when asked) and an error for anything else.
 //
 // A request with a live session cookie uses that session. Otherwise an
 // Authorization: Bearer token opens a new session (and sets the cookie),
@@ -156,7 +165,7 @@ func NewQSEoW(cfg QSEoWConfig) *QSEoW {
 func (q *QSEoW) ServerCertificatePEM() []byte { return q.serverCertificatePEM() }
 
 // Close shuts the server down.
-func (q *QSEoW) Close() { q.srv.Close() }
+func (q *QSEoW) Close() { q.close() }
 
 // Client returns an HTTP client that trusts the server's TLS certificate.
 // Its Transport is a good Base for session.WithBaseTransport.
@@ -242,12 +251,16 @@ func (q *QSEoW) serveHTTP(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
-	if appID, ok := strings.CutPrefix(rest, "app/"); ok && appID != "" {
-		q.engine(w, r)
+	if app, ok := strings.CutPrefix(rest, "app/"); ok && app != "" {
+		q.engine(w, r, app)
 		return
 	}
 	s := q.authenticate(w, r)
 	if s == nil {
+		return
+	}
+	if rest == embedMainJS {
+		serveEmbedMainJS(w, r)
 		return
 	}
 	key := r.URL.Query().Get("xrfkey")
@@ -325,8 +338,9 @@ func (q *QSEoW) authenticate(w http.ResponseWriter, r *http.Request) *qseowSessi
 	return s
 }
 
-// engine is the engine WebSocket upgrade at /<prefix>/app/<appId>.
-func (q *QSEoW) engine(w http.ResponseWriter, r *http.Request) {
+// engine is the engine WebSocket at /<prefix>/app/<app>, app being the
+// app ID and what may follow it.
+func (q *QSEoW) engine(w http.ResponseWriter, r *http.Request, app string) {
 	if r.Header.Get("Authorization") != "" {
 		writeError(w, http.StatusBadRequest, "QPS-WS-1", "Bad Request", "the WebSocket upgrade must not carry an Authorization header; use the session cookie")
 		return
@@ -353,5 +367,35 @@ func (q *QSEoW) engine(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusForbidden, "CSRF-TOKEN-2", "Forbidden", "the engine WebSocket needs ?qlik-csrf-token= from GET /<prefix>/qps/csrftoken")
 		return
 	}
-	upgrade(w, r)
+	scheme := "http"
+	if r.TLS != nil {
+		scheme = "https"
+	}
+	serveEngine(q.stop, w, r, app, engineUser{
+		authenticated: "UserDirectory=" + s.user.UserDirectory + "; UserId=" + s.user.UserID,
+		qseow: map[string]any{"userId": s.user.UserID, "userDirectory": s.user.UserDirectory,
+			"logoutUri": scheme + "://" + r.Host + "/" + q.cfg.Prefix + "/qps/user", "mustAuthenticate": false},
+	})
+}
+
+// embedMainJS is the qlik-embed script under the virtual proxy. @qlik/api's
+// windowscookie auth fetches it with Authorization: Bearer <jwt> to turn a
+// token into the proxy session (the response sets the session cookie); it
+// is a static file, so, unlike the QRS and QPS APIs, it needs no xrfkey.
+const embedMainJS = "qlik-embed/main.js"
+
+// embedMainJSBody stands in for Qlik's qlik-embed bundle.
+const embedMainJSBody = "/* qliktest: stands in for qlik-embed's main.js; the proxy session is open. */\n"
+
+func serveEmbedMainJS(w http.ResponseWriter, r *http.Request) {
+	if r.Method != http.MethodGet && r.Method != http.MethodHead {
+		w.Header().Set("Allow", "GET, HEAD")
+		writeError(w, http.StatusMethodNotAllowed, "HTTP-405", "Method Not Allowed", "use GET")
+		return
+	}
+	w.Header().Set("Content-Type", "application/javascript; charset=utf-8")
+	w.WriteHeader(http.StatusOK)
+	if r.Method == http.MethodGet {
+		_, _ = io.WriteString(w, embedMainJSBody)
+	}
 }

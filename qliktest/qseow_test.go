@@ -210,3 +210,36 @@ func TestQSEoWEngineWebSocket(t *testing.T) {
 		assert.Equal(t, qlikErr{Status: tc.status, Code: tc.code}, qlikErr{status, e.Code, ""}, name)
 	}
 }
+
+// @qlik/api's windowscookie auth in Node: GET qlik-embed/main.js with the
+// token and no xrfkey, then the stored Set-Cookie string, attributes and
+// all, as the Cookie header of every call and of the engine WebSocket.
+func TestQSEoWEmbedMainJSExchange(t *testing.T) {
+	p := qliktest.NewQSEoW(qliktest.QSEoWConfig{})
+	defer p.Close()
+	raw := qseowToken(t, p, func(_, c map[string]any) { c["exp"] = time.Now().Add(time.Hour).Unix() })
+	resp, body, e := do(t, p.Client(), http.MethodGet, p.ProxyURL+"/qlik-embed/main.js",
+		map[string]string{"Authorization": "Bearer " + raw, "Content-Type": "application/json"})
+	require.Equal(t, http.StatusOK, resp.StatusCode, e.Detail)
+	assert.Contains(t, resp.Header.Get("Content-Type"), "javascript")
+	assert.NotEmpty(t, body)
+	setCookie := resp.Header.Get("Set-Cookie")
+	require.True(t, strings.HasPrefix(setCookie, p.SessionCookieName+"="), setCookie)
+	assert.Contains(t, setCookie, "; Path=/", "the stored string carries attributes")
+
+	_, _, e = do(t, p.Client(), http.MethodGet, p.ProxyURL+"/qlik-embed/main.js", nil)
+	assert.Equal(t, qlikErr{Status: 401, Code: "QPS-AUTH-1"}, qlikErr{e.Status, e.Code, ""}, "no token, no cookie: no session")
+	_, _, e = do(t, p.Client(), http.MethodGet, p.ProxyURL+"/qps/csrftoken", map[string]string{"Cookie": setCookie})
+	assert.Equal(t, qlikErr{Status: 403, Code: "QRS-XRF-1"}, qlikErr{e.Status, e.Code, ""}, "the QPS API still needs the xrfkey")
+
+	resp, _, e = do(t, p.Client(), http.MethodGet, p.ProxyURL+"/qps/csrftoken?xrfkey="+xrf,
+		map[string]string{"Cookie": setCookie, "X-Qlik-Xrfkey": xrf})
+	require.Equal(t, http.StatusOK, resp.StatusCode, e.Detail)
+	csrf := resp.Header.Get("qlik-csrf-token")
+	require.NotEmpty(t, csrf)
+	assert.Equal(t, 1, p.SessionsOpened(), "the cookie string is the session")
+
+	ws := strings.Replace(p.ProxyURL, "https", "wss", 1) + "/app/" + qliktest.SampleAppID + "?qlik-csrf-token=" + csrf
+	status, _ := wsUpgrade(t, p.Client(), ws, http.Header{"Cookie": {setCookie}})
+	assert.Equal(t, http.StatusSwitchingProtocols, status, "no Origin, the Set-Cookie string as Cookie")
+}

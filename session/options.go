@@ -16,10 +16,14 @@ type QSEoWOption interface {
 	applyQSEoW(*QSEoWTransport) error
 }
 
-// Option configures both [NewCloud] and [NewQSEoWTransport].
+// Option configures [NewCloud] and [NewQSEoWTransport], and the proxies
+// and token handlers, which pass it on to the sessions they make (a token
+// handler reads only the clock).
 type Option interface {
 	CloudOption
 	QSEoWOption
+	ProxyOption
+	TokenHandlerOption
 }
 
 // common is what both clients are configured with.

@@ -139,22 +139,31 @@ func TestQSEoWTransportSessionLostOnTheServerUnderLoad(t *testing.T) {
 }
 
 func TestQSEoWTransportResignsWhenTheProxyClockIsAhead(t *testing.T) {
-	r, f, tr := newQSEoWFront(t, qAnna)
-	r.ahead.Store(int64(5 * time.Minute))
-	c := tr.Client()
-	require.Equal(t, http.StatusOK, about(t, c, f.URL+"/jwt"))
+	for name, cached := range map[string]bool{"a source that signs per call": false, "the builder's caching source": true} {
+		t.Run(name, func(t *testing.T) {
+			r, f, tr := newQSEoWFront(t, qAnna)
+			if cached { // q.TokenSource keeps its token: the transport must have it renewed
+				var err error
+				tr, err = NewQSEoWTransport(f.URL+"/jwt", r.qseow.TokenSource(qAnna), WithClock(r.clock.Now))
+				require.NoError(t, err)
+			}
+			r.ahead.Store(int64(5 * time.Minute))
+			c := tr.Client()
+			require.Equal(t, http.StatusOK, about(t, c, f.URL+"/jwt"))
 
-	// 56 minutes on, idle: the session has timed out, and the token (which
-	// expires at 60 minutes by our clock) is still fresh for us but expired
-	// for the proxy, whose clock reads 61 minutes.
-	r.clock.Advance(56 * time.Minute)
-	assert.Equal(t, http.StatusOK, about(t, c, f.URL+"/jwt"), "401 QPS-JWT-3, a new token, the call again")
-	assert.EqualValues(t, 2, r.signs.Load())
-	assert.EqualValues(t, 1, tr.Stats().Resigns)
-	assert.Equal(t, 2, f.seen("/jwt/qrs/about")-1, "the refused try and the one with the new token")
-	bearers := f.authorizations()
-	require.Len(t, bearers, 3)
-	assert.NotEqual(t, bearers[1], bearers[2])
+			// 56 minutes on, idle: the session has timed out, and the token
+			// (which expires at 60 minutes by our clock) is still fresh for
+			// us but expired for the proxy, whose clock reads 61 minutes.
+			r.clock.Advance(56 * time.Minute)
+			assert.Equal(t, http.StatusOK, about(t, c, f.URL+"/jwt"), "401 QPS-JWT-3, a new token, the call again")
+			assert.EqualValues(t, 2, r.signs.Load())
+			assert.EqualValues(t, 1, tr.Stats().Resigns)
+			assert.Equal(t, 2, f.seen("/jwt/qrs/about")-1, "the refused try and the one with the new token")
+			bearers := f.authorizations()
+			require.Len(t, bearers, 3)
+			assert.NotEqual(t, bearers[1], bearers[2])
+		})
+	}
 }
 
 func TestQSEoWTransportHungOpenerIsReplacedAfterTheLoginTimeout(t *testing.T) {

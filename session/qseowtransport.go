@@ -71,6 +71,7 @@ type QSEoWTransport struct {
 
 	mu        sync.Mutex
 	tok       qsjwt.Token     // the token last had from src
+	refused   qsjwt.Token     // a token the proxy refused as expired or not yet valid
 	until     time.Time       // the session is taken to be live until then
 	gen       int             // counts session resets; outcomes of older requests do not renew
 	opening   *call[struct{}] // the request sent alone, while in flight
@@ -306,7 +307,16 @@ func (t *QSEoWTransport) token(ctx context.Context) (qsjwt.Token, error) {
 	if t.fresh(tok) {
 		return tok, nil
 	}
-	tok, err := t.src.Token(ctx)
+	t.mu.Lock()
+	refused := t.refused
+	t.refused = qsjwt.Token{}
+	t.mu.Unlock()
+	var err error
+	if r, ok := t.src.(renewer); ok && refused.Raw != "" {
+		tok, err = r.Renew(ctx, refused) // a caching source would give the refused token again
+	} else {
+		tok, err = t.src.Token(ctx)
+	}
 	if err != nil {
 		return tok, err
 	}
@@ -314,6 +324,12 @@ func (t *QSEoWTransport) token(ctx context.Context) (qsjwt.Token, error) {
 	t.tok = tok
 	t.mu.Unlock()
 	return tok, nil
+}
+
+// renewer is a caching token source that can drop a refused token: see
+// qsjwt.TokenSource.
+type renewer interface {
+	Renew(ctx context.Context, refused qsjwt.Token) (qsjwt.Token, error)
 }
 
 // fresh reports whether tok can still be sent.
@@ -345,6 +361,7 @@ func (t *QSEoWTransport) dropIfTimeRefused(resp *http.Response, tok qsjwt.Token)
 	if t.tok.Raw == tok.Raw {
 		t.tok = qsjwt.Token{}
 	}
+	t.refused = tok
 	t.stats.resigns.Add(1)
 	return true
 }

@@ -7,13 +7,15 @@
 //
 // It prints one JSON object on one line on stdout:
 //
-//	{"cloud":{"url":…,"apiKey":…},"qseow":{"url":…,"qrsURL":…,"clientCert":…,"clientKey":…},"caFile":…}
+//	{"cloud":{"url":…,"apiKey":…},"qseow":{"url":…,"qrsURL":…,"clientCert":…,"clientKey":…},"caFile":…,"appId":…}
 //
 // The tenant starts with no identity provider and the site with no virtual
 // proxy: create them through their admin APIs (qs-jwt setup does), with the
 // tenant's test API key and the site's client certificate. caFile holds the
-// certificates to trust for both. The files are written to --dir (a new
-// temporary directory by default); everything in them is test material.
+// certificates to trust for both; appId is the app both engines hold
+// (qliktest.SampleAppID), to open over the engine WebSocket. The files are
+// written to --dir (a new temporary directory by default); everything in
+// them is test material.
 package main
 
 import (
@@ -54,6 +56,7 @@ type Endpoints struct {
 		ClientKey  string `json:"clientKey"`
 	} `json:"qseow"`
 	CAFile string `json:"caFile"`
+	AppID  string `json:"appId"`
 }
 
 // run serves until ctx is done.
@@ -87,6 +90,7 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 	out.Cloud.URL, out.Cloud.APIKey = cloud.URL, apiKey
 	out.QSEoW.URL, out.QSEoW.QRSURL = site.URL, site.QRSURL
 	out.CAFile = filepath.Join(abs, "ca.pem")
+	out.AppID = qliktest.SampleAppID
 	out.QSEoW.ClientCert = filepath.Join(abs, "client.pem")
 	out.QSEoW.ClientKey = filepath.Join(abs, "client_key.pem")
 	for _, f := range []struct {

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"context"
 	"errors"
 	"flag"
 	"fmt"
@@ -114,12 +113,14 @@ func runCreateQSEoW(e *env, args []string) error {
 	}
 	q, err := qsjwt.NewQSEoW(sk.signer, opts...)
 	if err != nil {
-		return libError(err, sk.flag, nil)
+		return sk.explain(err, qsjwt.Algorithm(alg), nil)
 	}
-	tok, err := q.Sign(context.Background(), qsjwt.QSEoWUser{UserDirectory: userdir, UserID: userid,
+	ctx, cancel := sk.context()
+	defer cancel()
+	tok, err := q.Sign(ctx, qsjwt.QSEoWUser{UserDirectory: userdir, UserID: userid,
 		Name: username, Email: useremail, Groups: groups, Attributes: attrs})
 	if err != nil {
-		return libError(err, sk.flag, nil)
+		return sk.explain(err, q.Algorithm(), nil)
 	}
 	if err := keys.finish(e, sk); err != nil {
 		return err
@@ -184,12 +185,14 @@ func runCreateCloud(e *env, args []string) error {
 	c, err := qsjwt.NewCloud(sk.signer, issuer, keyid,
 		qsjwt.WithTTL(ttl), qsjwt.WithNotBeforeSkew(notBeforeSkew(ttl)), qsjwt.WithClock(clock))
 	if err != nil {
-		return libError(err, sk.flag, nil)
+		return sk.explain(err, qsjwt.RS256, nil)
 	}
-	tok, err := c.Sign(context.Background(), qsjwt.CloudUser{Subject: sub, Name: username, Email: useremail,
+	ctx, cancel := sk.context()
+	defer cancel()
+	tok, err := c.Sign(ctx, qsjwt.CloudUser{Subject: sub, Name: username, Email: useremail,
 		EmailVerified: verified, Groups: groups})
 	if err != nil {
-		return libError(err, sk.flag, map[string]string{"--sub": subFlag})
+		return sk.explain(err, qsjwt.RS256, map[string]string{"--sub": subFlag})
 	}
 	if err := keys.finish(e, sk); err != nil {
 		return err

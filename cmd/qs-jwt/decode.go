@@ -60,6 +60,8 @@ func runDecode(e *env, args []string) error {
 	fs.StringVar(&jwtFile, "jwt-file", "", "`file` holding the token; - reads stdin")
 	fs.StringVar(&keyFile, "cert-publickey-file", "", "certificate or public key `file` (PEM, or a JWK) to verify with; - reads stdin")
 	fs.StringVar(&keyText, "cert-publickey", "", "the certificate or public key itself (PEM)")
+	var pfx pfxFlags
+	pfx.add(fs, "a PFX (PKCS #12) `file`, as the QMC exports it, whose certificate checks the token")
 	fs.Var(&choiceValue{v: &variant, choices: []string{"qseow", "cloud"}}, "variant",
 		"which Qlik checks the token: qseow or cloud (default: worked out from the token's aud)")
 	fs.StringVar(&audience, "expected-audience", "", "qseow: the virtual proxy's JWT `audience`; aud must equal it")
@@ -87,7 +89,10 @@ func runDecode(e *env, args []string) error {
 		return usagef("--jwt", "decode needs the token: --jwt T, --jwt-file F or --jwt-file - (stdin)")
 	}
 	keyFlag := "--cert-publickey-file"
-	hasKey := given(fs, "cert-publickey-file") || given(fs, "cert-publickey")
+	hasKey := given(fs, "cert-publickey-file") || given(fs, "cert-publickey") || given(fs, "cert-privatekey-pfx")
+	if err := pfx.check(fs, "cert-publickey-file", "cert-publickey"); err != nil {
+		return err
+	}
 	qseowOnly := given(fs, "expected-audience") || given(fs, "userid-claim") || given(fs, "userdir-claim") || given(fs, "groups-claim")
 	cloudOnly := given(fs, "expected-issuer") || given(fs, "keyid")
 	switch {
@@ -95,7 +100,7 @@ func runDecode(e *env, args []string) error {
 		return usagef("--cert-publickey-file", "--cert-publickey-file and --cert-publickey both give the key; give one")
 	case given(fs, "cert-publickey"):
 		keyFlag = "--cert-publickey"
-	case jwtFile == "-" && keyFile == "-":
+	case jwtFile == "-" && (keyFile == "-" || pfx.file == "-"):
 		return usagef("--cert-publickey-file", "the token and the key cannot both come from stdin")
 	}
 	switch {
@@ -129,7 +134,12 @@ func runDecode(e *env, args []string) error {
 	// The key, and the verifier of the variant.
 	var pub crypto.PublicKey
 	data := []byte(keyText)
-	if keyFlag == "--cert-publickey-file" {
+	if pfx.file != "" {
+		keyFlag = "--cert-privatekey-pfx"
+		if data, err = pfx.certificatePEM(e); err != nil {
+			return err
+		}
+	} else if keyFlag == "--cert-publickey-file" {
 		if data, err = e.readInput(keyFlag, keyFile); err != nil {
 			return err
 		}

@@ -27,24 +27,28 @@ const (
 	kindVarName                 // the NAME of an environment variable holding a secret
 	kindPEM                     // PEM text itself (--cert-privatekey, --cert-publickey)
 	kindToken                   // a token itself (--jwt)
+	kindOpaque                  // a value that may hold a PIN (a command line, a pkcs11: URI): never repeated
 )
 
 // flagKinds gives the kind of every flag that is not kindText.
 var flagKinds = map[string]flagKind{
-	"cert-privatekey":      kindPEM,
-	"cert-publickey":       kindPEM,
-	"jwt":                  kindToken,
-	"cert-privatekey-env":  kindVarName,
-	"passphrase-env":       kindVarName,
-	"cert-privatekey-file": kindPath,
-	"cert-publickey-file":  kindPath,
-	"jwt-file":             kindPath,
-	"cert-file":            kindPath,
-	"cert-file-prefix":     kindPath,
-	"ca-file":              kindPath,
-	"client-cert":          kindPath,
-	"client-key":           kindPath,
-	"api-key-env":          kindVarName,
+	"cert-privatekey":        kindPEM,
+	"cert-publickey":         kindPEM,
+	"jwt":                    kindToken,
+	"cert-privatekey-env":    kindVarName,
+	"passphrase-env":         kindVarName,
+	"cert-privatekey-file":   kindPath,
+	"cert-publickey-file":    kindPath,
+	"jwt-file":               kindPath,
+	"cert-file":              kindPath,
+	"cert-file-prefix":       kindPath,
+	"ca-file":                kindPath,
+	"client-cert":            kindPath,
+	"client-key":             kindPath,
+	"api-key-env":            kindVarName,
+	"cert-privatekey-pfx":    kindPath,
+	"sign-command":           kindOpaque,
+	"cert-privatekey-pkcs11": kindOpaque,
 }
 
 // looksLikePEM reports whether s holds a PEM block or part of one.
@@ -66,7 +70,16 @@ func looksLikeToken(s string) bool { return jwtShape.MatchString(s) }
 // 3; the test is at least 35 %, which every base64 line of the test keys
 // passes): key material. Names and paths, CamelCase included, change far
 // less, and "-" and "_" end a run.
-func hasBase64Run(s string) bool {
+func hasBase64Run(s string) bool { return base64Run(s, 40) }
+
+// claimBase64Run is the shortest base64 run refused in a claim or option
+// value: a whole PEM line. Shorter random-looking values are ordinary
+// there: an RFC 7638 thumbprint, the key ID keygen suggests, is 43
+// characters of base64url.
+const claimBase64Run = 64
+
+// base64Run is hasBase64Run for runs of at least min characters.
+func base64Run(s string, min int) bool {
 	run, changes, prev := 0, 0, 0
 	for i := 0; i <= len(s); i++ {
 		class := 0
@@ -83,7 +96,7 @@ func hasBase64Run(s string) bool {
 			}
 		}
 		if class == 0 {
-			if run >= 40 && changes*100 >= run*35 {
+			if run >= min && changes*100 >= run*35 {
 				return true
 			}
 			run, changes, prev = 0, 0, 0
@@ -204,12 +217,20 @@ func checkValue(name, v string) error {
 		case !looksLikeToken(v) && isFile(v):
 			return usagef(flag, "%s takes the token itself, and %s is a file: give it with --jwt-file", flag, shownPath(flag, v))
 		}
+	case kindOpaque:
+		if looksLikePEM(v) || looksLikeToken(v) {
+			what := "a command"
+			if name == "cert-privatekey-pkcs11" {
+				what = "a pkcs11: URI"
+			}
+			return usagef(flag, "%s is %s, not %s: a key in a file goes to --cert-privatekey-file, or in an environment variable named by --cert-privatekey-env", flag, describe(v), what)
+		}
 	case kindText:
 		if i := invalidUTF8(v); i >= 0 {
 			return usagef(flag, "%s is not valid UTF-8 (byte 0x%02x at offset %d): Qlik would read a replacement character, so two different values could name one user; give the value in UTF-8",
 				flag, v[i], i)
 		}
-		if looksLikePEM(v) || looksLikeToken(v) || hasBase64Run(v) { // several lines are the library's to judge
+		if looksLikePEM(v) || looksLikeToken(v) || base64Run(v, claimBase64Run) { // several lines are the library's to judge
 			return usagef(flag, "%s is %s; it belongs in no claim or option: a signing key goes in an environment variable named by --cert-privatekey-env", flag, describe(v))
 		}
 	}
@@ -227,6 +248,8 @@ func pathHint(name, v string) string {
 		return "give the certificate file's path, or the certificate itself with --cert-publickey"
 	case name == "cert-file":
 		return "give the certificate file's path (publickey.cer)"
+	case name == "cert-privatekey-pfx":
+		return "give the PFX file's path, e.g. exported from the QMC"
 	case name == "cert-file-prefix":
 		return "give the directory (with a trailing /) or the name prefix of the key files"
 	}

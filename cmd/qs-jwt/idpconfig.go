@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"crypto"
+	"crypto/x509"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -14,31 +15,50 @@ import (
 
 func runIdPConfig(e *env, args []string) error {
 	fs := newFlagSet("idp-config")
-	var certFile, issuer, keyid string
-	fs.StringVar(&certFile, "cert-file", "", "the certificate `file` of the signing key (publickey.cer); - reads stdin (required)")
-	fs.StringVar(&issuer, "issuer", "", "the `issuer` your tokens carry in \"iss\" (required)")
+	var (
+		certFile, issuer, keyid string
+		jwk                     bool
+		pfx                     pfxFlags
+	)
+	fs.StringVar(&certFile, "cert-file", "", "the certificate `file` of the signing key (publickey.cer); - reads stdin (required, or --cert-privatekey-pfx)")
+	pfx.add(fs, "a PFX (PKCS #12) `file` holding the key and its certificate, as the QMC exports it, instead of --cert-file")
+	fs.StringVar(&issuer, "issuer", "", "the `issuer` your tokens carry in \"iss\" (required without --jwk)")
 	fs.StringVar(&keyid, "keyid", "", "the key `ID` your tokens carry in \"kid\" (default: the key's RFC 7638 thumbprint, as --cert-create uses)")
-	if err := e.parse(fs, args, "idp-config --cert-file publickey.cer --issuer I [--keyid K]",
+	fs.BoolVar(&jwk, "jwk", false, "print only the public key as a JSON Web Key (kid: --keyid or the thumbprint), e.g. to register a Qlik Cloud OAuth client")
+	if err := e.parse(fs, args, "idp-config (--cert-file publickey.cer | --cert-privatekey-pfx F) (--issuer I | --jwk) [--keyid K]",
 		"Prints on stdout the JSON body of POST https://<tenant>/api/v1/identity-providers that creates the\n"+
 			"Qlik Cloud JWT identity provider for this certificate, ready to send; and on stderr the fields to\n"+
-			"paste into a client-managed Qlik Sense (QSEoW) virtual proxy with JWT authentication."); err != nil {
+			"paste into a client-managed Qlik Sense (QSEoW) virtual proxy with JWT authentication. With --jwk it\n"+
+			"prints the certificate's public key as a JSON Web Key instead."); err != nil {
 		return err
 	}
-	if err := required(fs, [2]string{"cert-file", "the certificate file (publickey.cer)"}, [2]string{"issuer", "the issuer your tokens carry"}); err != nil {
+	errs := []error{pfx.check(fs, "cert-file")}
+	if !given(fs, "cert-file") && !given(fs, "cert-privatekey-pfx") {
+		errs = append(errs, usagef("--cert-file", "idp-config needs the certificate file (publickey.cer), or the PFX with --cert-privatekey-pfx"))
+	}
+	if !jwk {
+		errs = append(errs, required(fs, [2]string{"issuer", "the issuer your tokens carry (or --jwk for the key alone)"}))
+	}
+	if err := errors.Join(errs...); err != nil {
 		return err
 	}
-	data, err := e.readInput("--cert-file", certFile)
+	cert, certFlag, err := idpCertificate(e, certFile, &pfx)
 	if err != nil {
 		return err
-	}
-	cert, err := qsjwt.ParseCertificate(data)
-	if err != nil {
-		return libError(err, "--cert-file", nil)
 	}
 	if !given(fs, "keyid") {
 		if keyid, err = qsjwt.Thumbprint(cert.PublicKey); err != nil {
-			return libError(err, "--cert-file", nil)
+			return libError(err, certFlag, nil)
 		}
+	}
+	if jwk {
+		data, err := publicJWK(cert.PublicKey, keyid, certFlag)
+		if err != nil {
+			return err
+		}
+		e.stdout.Write(data)
+		e.infof("The certificate's public key as a JSON Web Key (kid %s), for a Qlik Cloud OAuth client that signs with this key.", quote(keyid))
+		return nil
 	}
 	// The library's Cloud builder checks the issuer, the key ID and that the
 	// certificate's key can sign what Qlik Cloud checks: nothing is signed.
@@ -46,7 +66,7 @@ func runIdPConfig(e *env, args []string) error {
 		return nil, errors.New("idp-config signs nothing")
 	}
 	if _, err := qsjwt.NewCloud(qsjwt.SignerFunc(cert.PublicKey, noSign), issuer, keyid); err != nil {
-		return libError(err, "--cert-file", nil)
+		return libError(err, certFlag, nil)
 	}
 	pem := string(qsjwt.CertificatePEM(cert))
 	// The same body qs-jwt setup cloud sends: single-line PEM, interactive,
@@ -57,7 +77,7 @@ func runIdPConfig(e *env, args []string) error {
 	}
 	body, err := json.MarshalIndent(idp, "", "  ")
 	if err != nil {
-		return failf("--cert-file", "encoding the JSON: %v", err)
+		return failf(certFlag, "encoding the JSON: %v", err)
 	}
 	fmt.Fprintf(e.stdout, "%s\n", body)
 
@@ -72,4 +92,25 @@ func runIdPConfig(e *env, args []string) error {
 		"  JWT audience:                     empty, or the value of create-qseow --audience\n"+
 		"  JWT certificate:                  paste these lines, BEGIN and END included:\n%s", pem)
 	return nil
+}
+
+// idpCertificate reads idp-config's certificate, from --cert-file or from
+// the PFX of --cert-privatekey-pfx, and returns it with the flag that gave
+// it.
+func idpCertificate(e *env, certFile string, pfx *pfxFlags) (*x509.Certificate, string, error) {
+	flag, data, err := "--cert-file", []byte(nil), error(nil)
+	if pfx.file != "" || certFile == "" {
+		flag = "--cert-privatekey-pfx"
+		data, err = pfx.certificatePEM(e)
+	} else {
+		data, err = e.readInput(flag, certFile)
+	}
+	if err != nil {
+		return nil, "", err
+	}
+	cert, err := qsjwt.ParseCertificate(data)
+	if err != nil {
+		return nil, "", libError(err, flag, nil)
+	}
+	return cert, flag, nil
 }

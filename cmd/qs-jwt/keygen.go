@@ -1,6 +1,8 @@
 package main
 
 import (
+	"fmt"
+
 	"github.com/qsjwt/qsjwt"
 )
 
@@ -9,7 +11,7 @@ func runKeygen(e *env, args []string) error {
 	var (
 		typ, cn, prefix string
 		bits, days      int
-		force           bool
+		force, jwk      bool
 	)
 	fs.Var(&choiceValue{v: &typ, choices: []string{"rsa", "ec"}}, "type", "key `type`: rsa (what Qlik checks) or ec (ECDSA P-256, not for Qlik tokens)")
 	typ = "rsa"
@@ -18,9 +20,11 @@ func runKeygen(e *env, args []string) error {
 	fs.StringVar(&cn, "cn", "qs-jwt", "the certificate's common `name`")
 	fs.StringVar(&prefix, "cert-file-prefix", "", "`prefix` of the file names: a directory with a trailing /, or a name prefix")
 	fs.BoolVar(&force, "force", false, "overwrite existing key files")
-	if err := e.parse(fs, args, "keygen [--type rsa|ec] [--bits 3072] [--days 1825] [--cn qs-jwt] [--cert-file-prefix P] [--force]",
+	fs.BoolVar(&jwk, "jwk", false, "also write the public key as a JSON Web Key, <P>publickey.jwk (kid: the thumbprint), e.g. for a Qlik Cloud OAuth client")
+	if err := e.parse(fs, args, "keygen [--type rsa|ec] [--bits 3072] [--days 1825] [--cn qs-jwt] [--cert-file-prefix P] [--jwk] [--force]",
 		"Writes a new private key <P>privatekey.pem (PKCS #8, mode 0600), its public key <P>publickey.pem and a\n"+
-			"SHA-256 self-signed certificate <P>publickey.cer, the file to give Qlik. Existing files are not\n"+
+			"SHA-256 self-signed certificate <P>publickey.cer, the file to give Qlik (with --jwk also the public\n"+
+			"key as a JSON Web Key, <P>publickey.jwk). Existing files are not\n"+
 			"overwritten without --force. Prints the paths and the key's RFC 7638 thumbprint, usable as the\n"+
 			"Qlik Cloud identity provider's key ID (--keyid)."); err != nil {
 		return err
@@ -33,15 +37,32 @@ func runKeygen(e *env, args []string) error {
 		}
 	} else if given(fs, "bits") {
 		return usagef("--bits", "--bits is for RSA keys; an EC key is P-256")
+	} else if jwk {
+		return usagef("--jwk", "--jwk writes the JWK of an RSA key, the only kind Qlik takes; drop --type ec")
 	}
 	nk, err := makeKey(t, days, cn, "--type", "--days")
 	if err != nil {
 		return err
 	}
+	var jwkData []byte
+	if jwk {
+		if jwkData, err = publicJWK(nk.key.Public(), nk.kid, "--jwk"); err != nil {
+			return err
+		}
+		if err := checkJWKFree(jwkPath(prefix), force); err != nil {
+			return err
+		}
+	}
 	if err := nk.write(prefix, force); err != nil {
 		return err
 	}
 	nk.print(e.stdout)
+	if jwk {
+		if err := writeJWK(jwkPath(prefix), jwkData, force); err != nil {
+			return err
+		}
+		fmt.Fprintf(e.stdout, "JWK:         %s (the public key as a JSON Web Key, kid %s)\n", jwkPath(prefix), nk.kid)
+	}
 	if typ == "ec" {
 		e.warnf("an EC key cannot sign tokens Qlik accepts: Qlik checks RS256, RS384 or RS512 signatures; use --type rsa for Qlik")
 	}

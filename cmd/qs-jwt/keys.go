@@ -46,22 +46,29 @@ func (e *env) readInput(flag, path string) ([]byte, error) {
 
 // keyFlags are the flags that give the create commands their signing key:
 // exactly one of --cert-privatekey-file, --cert-privatekey-env,
-// --cert-privatekey and --cert-create.
+// --cert-privatekey, --cert-privatekey-pfx, --sign-command,
+// --cert-privatekey-pkcs11 and --cert-create.
 type keyFlags struct {
 	file, text, envVar string
+	pfx                string // --cert-privatekey-pfx
 	passEnv            string
 	source             string // the key flag given, set by check
 	create             bool
 	prefix             string
 	days               int
 	force              bool
+	sign               signFlags
+	pkcs11URI          string // never printed: it may hold pin-value
 }
 
 func (k *keyFlags) add(fs *flag.FlagSet) {
 	fs.StringVar(&k.file, "cert-privatekey-file", "", "PEM private key `file` that signs the token; - reads stdin")
 	fs.StringVar(&k.envVar, "cert-privatekey-env", "", "name of the environment `variable` holding the PEM private key (literal \\n allowed); best for CI secrets")
 	fs.StringVar(&k.text, "cert-privatekey", "", "the PEM private key itself (visible to other users in ps; prefer --cert-privatekey-env)")
-	fs.StringVar(&k.passEnv, "passphrase-env", "", "name of the environment `variable` holding the passphrase of an encrypted private key")
+	fs.StringVar(&k.pfx, "cert-privatekey-pfx", "", "PFX (PKCS #12) `file` holding the key and its certificate, as the QMC exports it; its password from --passphrase-env")
+	fs.StringVar(&k.passEnv, "passphrase-env", "", "name of the environment `variable` holding the passphrase of an encrypted private key, the PFX's password, or the PKCS #11 token's PIN")
+	k.sign.add(fs)
+	fs.StringVar(&k.pkcs11URI, "cert-privatekey-pkcs11", "", "RFC 7512 `URI` of a key in an HSM or smart card (pkcs11:token=...;object=...?module-path=...); needs a qs-jwt built with PKCS #11 support")
 	fs.BoolVar(&k.create, "cert-create", false, "make a new RSA-3072 key and self-signed certificate, write them as keygen does, and sign with them")
 	fs.StringVar(&k.prefix, "cert-file-prefix", "", "with --cert-create: `prefix` of the key file names (a directory with a trailing /, or a name prefix)")
 	fs.IntVar(&k.days, "cert-create-expires-days", 1825, "with --cert-create: `days` the certificate is valid")
@@ -69,13 +76,16 @@ func (k *keyFlags) add(fs *flag.FlagSet) {
 }
 
 // keyFlagNames lists the key flags for errors.
-const keyFlagNames = "--cert-privatekey-file F, --cert-privatekey-env VAR, --cert-privatekey PEM or --cert-create"
+const keyFlagNames = "--cert-privatekey-file F, --cert-privatekey-env VAR, --cert-privatekey PEM, --cert-privatekey-pfx F, --sign-command CMD, --cert-privatekey-pkcs11 URI or --cert-create"
+
+// keySources are the flags that give a key, --cert-create aside.
+var keySources = []string{"cert-privatekey-file", "cert-privatekey-env", "cert-privatekey", "cert-privatekey-pfx", "sign-command", "cert-privatekey-pkcs11"}
 
 // check refuses a command line that gives no key or more than one, or gives
-// flags that only --cert-create uses without it.
+// flags that only one key source uses without it.
 func (k *keyFlags) check(fs *flag.FlagSet) error {
 	var sources []string
-	for _, name := range []string{"cert-privatekey-file", "cert-privatekey-env", "cert-privatekey"} {
+	for _, name := range keySources {
 		if given(fs, name) {
 			sources = append(sources, "--"+name)
 		}
@@ -90,6 +100,8 @@ func (k *keyFlags) check(fs *flag.FlagSet) error {
 		return usagef(sources[1], "%s give the signing key twice; give only one of %s", strings.Join(sources, " and "), keyFlagNames)
 	case k.create && k.passEnv != "":
 		return usagef("--passphrase-env", "--passphrase-env reads an existing key; --cert-create makes an unencrypted one")
+	case sources[0] == "--sign-command" && k.passEnv != "":
+		return usagef("--passphrase-env", "--passphrase-env is not used with --sign-command: the command reads its own PIN or credentials (e.g. from a variable the shell expands)")
 	}
 	if !k.create {
 		for _, name := range []string{"cert-file-prefix", "cert-create-expires-days", "force"} {
@@ -98,15 +110,21 @@ func (k *keyFlags) check(fs *flag.FlagSet) error {
 			}
 		}
 	}
+	if err := k.sign.check(fs, sources[0]); err != nil {
+		return err
+	}
 	k.source = sources[0]
 	return nil
 }
 
 // signingKey is the key the key flags give.
 type signingKey struct {
-	signer qsjwt.Signer
-	flag   string  // the flag that gave it, for errors
-	made   *newKey // with --cert-create: the new key, not yet written
+	signer  qsjwt.Signer
+	flag    string        // the flag that gave it, for errors
+	made    *newKey       // with --cert-create: the new key, not yet written
+	digest  bool          // --sign-input digest
+	timeout time.Duration // a PKCS #11 key: --sign-timeout
+	close   func() error
 }
 
 // load returns the key the key flags give. With --cert-create it makes a new
@@ -125,20 +143,23 @@ func (k *keyFlags) load(e *env) (*signingKey, error) {
 		}
 		return &signingKey{signer: s, flag: flag, made: nk}, nil
 	}
-	var opts []qsjwt.KeyOption
-	if k.passEnv != "" {
-		p := e.getenv(k.passEnv)
-		if p == "" {
-			return nil, failf("--passphrase-env", "%s is empty or not set; give the NAME of the variable that holds the passphrase", shownVar("--passphrase-env", k.passEnv))
-		}
-		opts = append(opts, qsjwt.WithPassphrase([]byte(p)))
+	switch k.source {
+	case "--sign-command":
+		return k.sign.load(e)
+	case "--cert-privatekey-pkcs11":
+		return k.loadPKCS11(e)
+	}
+	opts, err := k.passphrase(e)
+	if err != nil {
+		return nil, err
 	}
 	var (
 		s    qsjwt.Signer
-		err  error
 		flag = k.source
 	)
 	switch {
+	case flag == "--cert-privatekey-pfx":
+		return k.loadPFX(e, opts)
 	case flag == "--cert-privatekey-env" && k.envVar == "":
 		return nil, usagef(flag, "--cert-privatekey-env is empty; give the name of the environment variable that holds the key")
 	case flag == "--cert-privatekey-env":
@@ -170,6 +191,11 @@ func (k *keyFlags) load(e *env) (*signingKey, error) {
 // finish writes a key made with --cert-create, refusing to overwrite unless
 // --force, and tells the user where it is; for other keys it does nothing.
 func (k *keyFlags) finish(e *env, sk *signingKey) error {
+	if sk.close != nil {
+		if err := sk.close(); err != nil {
+			e.warnf("closing the key of %s: %s", sk.flag, trimLib(err.Error()))
+		}
+	}
 	if sk.made == nil {
 		return nil
 	}

@@ -127,7 +127,7 @@ type runOpts struct {
 
 // errLine is how every error line looks: the prefix, and the flag that
 // fixes it at the end, or "in the token" for a problem inside a token.
-var errLine = regexp.MustCompile(`^qs-jwt: \S.* \((--[a-z][a-z-]*|in the token)\)$`)
+var errLine = regexp.MustCompile(`^qs-jwt: \S.* \((--[a-z][a-z0-9-]*|in the token)\)$`)
 
 // qs runs the command through run, and checks what every run must satisfy:
 // no key material in any output, stdout empty on failure, and every error

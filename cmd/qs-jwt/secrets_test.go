@@ -44,6 +44,7 @@ func TestNoSecretEchoed(t *testing.T) {
 	literalNL := strings.ReplaceAll(key, "\n", `\n`)
 	line := strings.Split(key, "\n")[2] // one base64 line of 64 characters
 	encrypted := fixture("test-only-rsa2048-pkcs8-aes256.pem")
+	pfx := fixture("test-only-rsa2048-aes256.pfx")
 	token := strings.TrimSpace(readFixture(t, "test-only-cloud-openssl.jwt"))
 	tokenB64 := strings.ReplaceAll(token, ".", "")
 	const identPass = "hunter2horse" // a passphrase that reads as a variable name
@@ -131,6 +132,34 @@ func TestNoSecretEchoed(t *testing.T) {
 		{"token to --cert-publickey-file", "", cat(decode, "--cert-publickey-file", token), 2, "--cert-publickey-file", "looks like a token"},
 		{"token to --expected-issuer", "", cat(decode, "--cert-publickey-file", certPath, "--expected-issuer", token), 2, "--expected-issuer", "looks like a token"},
 		{"PEM to --variant", "", cat(decode, "--cert-publickey-file", certPath, "--variant", key), 2, "--variant", "looks like a PEM key"},
+		// Keys that live elsewhere (issue 14): a PFX, a command that signs, a PKCS #11 URI.
+		{"PEM to --cert-privatekey-pfx", "", cat(qseow, "--cert-privatekey-pfx", key), 2, "--cert-privatekey-pfx", "looks like a PEM key, not a file path: give the PFX file's path"},
+		{"passphrase to --cert-privatekey-pfx", "", cat(qseow, "--cert-privatekey-pfx", fixturePassphrase), 1, "--cert-privatekey-pfx", "cannot read the file --cert-privatekey-pfx names (a value of 20 characters)"},
+		{"passphrase to --passphrase-env with a PFX", "", cat(qseow, "--cert-privatekey-pfx", pfx, "--passphrase-env", fixturePassphrase), 2, "--passphrase-env", "not an environment variable name"},
+		{"key variable as the PFX password", "", cat(qseow, "--cert-privatekey-pfx", pfx, "--passphrase-env", "QS_JWT_KEY"), 1, "--passphrase-env", "does not open the PFX"},
+		{"name-like passphrase as the PFX password variable", "", cat(qseow, "--cert-privatekey-pfx", pfx, "--passphrase-env", identPass), 1, "--passphrase-env", "not repeated"},
+		{"PFX key file as the PFX", "", cat(qseow, "--cert-privatekey-pfx", keyPath), 1, "--cert-privatekey-pfx", "PEM text, not a PFX"},
+		{"decode: PEM to --cert-privatekey-pfx", "", cat(decode, "--cert-privatekey-pfx", key), 2, "--cert-privatekey-pfx", "not a file path"},
+		{"decode: key variable as the PFX password", "", cat(decode, "--cert-privatekey-pfx", pfx, "--passphrase-env", "QS_JWT_KEY"), 1, "--passphrase-env", "does not open the PFX"},
+		{"idp-config: PEM to --cert-privatekey-pfx", "", []string{"idp-config", "--jwk", "--cert-privatekey-pfx", key}, 2, "--cert-privatekey-pfx", "not a file path"},
+		{"idp-config: passphrase to --passphrase-env", "", []string{"idp-config", "--jwk", "--cert-privatekey-pfx", pfx, "--passphrase-env", fixturePassphrase}, 2, "--passphrase-env", "not an environment variable name"},
+		{"PEM to --sign-command", "", cat(qseow, "--sign-command", key, "--cert-publickey-file", certPath), 2, "--sign-command", "looks like a PEM key, not a command"},
+		{"token to --sign-command", "", cat(qseow, "--sign-command", token, "--cert-publickey-file", certPath), 2, "--sign-command", "looks like a token (JWT), not a command"},
+		{"passphrase in a failing --sign-command", "", cat(qseow, "--sign-command", "false --pin "+fixturePassphrase, "--cert-publickey-file", certPath), 1, "--sign-command", "failed (exit status 1)"},
+		{"passphrase in a --sign-command that prints nothing", "", cat(qseow, "--sign-command", "true --pin "+identPass, "--cert-publickey-file", certPath), 1, "--sign-command", "printed nothing on stdout"},
+		{"key base64 printed by the --sign-command", "", cat(qseow, "--sign-command", "printf %s "+body[:400], "--cert-publickey-file", certPath), 1, "--sign-command", "bytes of base64 text, not the raw 256-byte signature"},
+		{"passphrase in a --sign-command that is not needed", "", cat(qseow, "--sign-command", "sign --pin "+fixturePassphrase, "--cert-privatekey-file", keyPath), 2, "--sign-command", "give the signing key twice"},
+		{"private key as --sign-command's public key", "", cat(qseow, "--sign-command", "true --pin "+fixturePassphrase, "--cert-publickey-file", keyPath), 1, "--cert-publickey-file", "private key"},
+		{"PEM to --cert-publickey-file with --sign-command", "", cat(qseow, "--sign-command", "true", "--cert-publickey-file", key), 2, "--cert-publickey-file", "looks like a PEM key, not a file path"},
+		{"PEM to --sign-timeout", "", cat(qseow, "--sign-command", "true", "--cert-publickey-file", certPath, "--sign-timeout", key), 2, "--sign-timeout", "looks like a PEM key"},
+		{"passphrase to --sign-timeout", "", cat(qseow, "--sign-command", "true", "--cert-publickey-file", certPath, "--sign-timeout", fixturePassphrase), 2, "--sign-timeout", "a value of 20 characters is not a duration"},
+		{"PEM to --sign-input", "", cat(qseow, "--sign-command", "true", "--cert-publickey-file", certPath, "--sign-input", key), 2, "--sign-input", "looks like a PEM key"},
+		{"PEM to --cert-privatekey-pkcs11", "", cat(qseow, "--cert-privatekey-pkcs11", key), 2, "--cert-privatekey-pkcs11", "looks like a PEM key, not a pkcs11: URI"},
+		{"PIN in the PKCS #11 URI", "", cat(qseow, "--cert-privatekey-pkcs11", "pkcs11:token=qlik;object=jwt?pin-value="+fixturePassphrase), 1, "--cert-privatekey-pkcs11", "built without PKCS #11 support"},
+		{"passphrase to --passphrase-env with PKCS #11", "", cat(qseow, "--cert-privatekey-pkcs11", "pkcs11:token=qlik", "--passphrase-env", fixturePassphrase), 2, "--passphrase-env", "not an environment variable name"},
+		{"PKCS #11 PIN variable not set", "", cat(qseow, "--cert-privatekey-pkcs11", "pkcs11:token=qlik", "--passphrase-env", identPass), 1, "--passphrase-env", "not repeated"},
+		{"passphrase to --cert-privatekey-pkcs11 and --sign-command", "", cat(qseow, "--cert-privatekey-pkcs11", fixturePassphrase, "--sign-command", identPass), 2, "--cert-privatekey-pkcs11", "give the signing key twice"},
+		{"PEM to keygen --jwk", "", []string{"keygen", "--jwk", key}, 2, "--help", "given without its flag"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
