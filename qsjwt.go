@@ -198,7 +198,7 @@ func tokenTimes(now time.Time, ttl, nbfSkew time.Duration) (iat, nbf, exp time.T
 // [*ClaimError] (a user's claim) or an [*OptionError] (an option or a
 // constructor's parameter): match them with errors.As. A key or a signer
 // that fails wraps [ErrKey] or [ErrSigner]: match with errors.Is. A token a
-// verifier refuses is a [*VerifyError], which wraps [ErrTokenRefused].
+// verifier refuses is a [*VerifyError], matched with errors.As too.
 var (
 	// ErrSigner: the signer failed or does not fit the algorithm.
 	ErrSigner = errors.New("qsjwt: signer")

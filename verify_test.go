@@ -250,7 +250,7 @@ func TestCloudVerifyIndependentTokens(t *testing.T) {
 			}
 			require.Error(t, err)
 			assert.Nil(t, cl, "no claims from a refused token")
-			assert.ErrorIs(t, err, ErrTokenRefused)
+			assert.ErrorIs(t, err, errTokenRefused)
 			assert.Equal(t, tc.want, problems(t, err), "%v", err)
 		})
 	}
@@ -488,7 +488,7 @@ func TestQSEoWVerifyIndependentTokens(t *testing.T) {
 			}
 			require.Error(t, err)
 			assert.Nil(t, cl)
-			assert.ErrorIs(t, err, ErrTokenRefused)
+			assert.ErrorIs(t, err, errTokenRefused)
 			assert.Equal(t, tc.want, problems(t, err), "%v", err)
 		})
 	}
@@ -792,7 +792,7 @@ func TestVerifyConcurrent(t *testing.T) {
 					assert.NoError(t, err)
 				} else {
 					_, err := v.Verify(bad)
-					assert.True(t, errors.Is(err, ErrTokenRefused))
+					assert.True(t, errors.Is(err, errTokenRefused))
 				}
 			}
 		})
