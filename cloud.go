@@ -154,22 +154,22 @@ var cloudUserClaims = []struct {
 }
 
 // checkCloudUser applies Qlik Cloud's rules to the user's claims and returns
-// every problem, in claim order: ErrMissingClaim for a claim Qlik Cloud
-// requires, ErrInvalidClaim for a value qsjwt refuses to sign.
+// every problem, in claim order: errMissingClaim for a claim Qlik Cloud
+// requires, errInvalidClaim for a value qsjwt refuses to sign.
 func checkCloudUser(u CloudUser) []*ClaimError {
 	var errs []*ClaimError
 	for _, r := range cloudUserClaims {
 		switch v := r.value(u); {
 		case v == "":
-			errs = append(errs, &ClaimError{Claim: r.claim, Field: r.field, Reason: "is missing or empty; Qlik Cloud requires " + r.why, Err: ErrMissingClaim})
+			errs = append(errs, &ClaimError{Claim: r.claim, Field: r.field, Reason: "is missing or empty; Qlik Cloud requires " + r.why, err: errMissingClaim})
 		case !utf8.ValidString(v):
-			errs = append(errs, &ClaimError{Claim: r.claim, Field: r.field, Reason: invalidUTF8, Err: ErrInvalidClaim})
+			errs = append(errs, &ClaimError{Claim: r.claim, Field: r.field, Reason: invalidUTF8, err: errInvalidClaim})
 		case strings.TrimSpace(v) != v:
-			errs = append(errs, &ClaimError{Claim: r.claim, Field: r.field, Reason: "has leading or trailing white space", Err: ErrInvalidClaim})
+			errs = append(errs, &ClaimError{Claim: r.claim, Field: r.field, Reason: "has leading or trailing white space", err: errInvalidClaim})
 		}
 	}
 	if u.Email != "" && !strings.Contains(u.Email, "@") {
-		errs = append(errs, &ClaimError{Claim: "email", Field: "CloudUser.Email", Reason: "is not an e-mail address (no @)", Err: ErrInvalidClaim})
+		errs = append(errs, &ClaimError{Claim: "email", Field: "CloudUser.Email", Reason: "is not an e-mail address (no @)", err: errInvalidClaim})
 	}
 	for _, err := range joinedErrors(checkGroups("groups", "CloudUser.Groups", u.Groups)) {
 		errs = append(errs, err.(*ClaimError))

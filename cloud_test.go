@@ -126,16 +126,16 @@ func TestCloudClaimRules(t *testing.T) {
 		field  string
 		want   error
 	}{
-		{"no subject", func(u *CloudUser) { u.Subject = "" }, "sub", "CloudUser.Subject", ErrMissingClaim},
-		{"blank subject", func(u *CloudUser) { u.Subject = " anna" }, "sub", "CloudUser.Subject", ErrInvalidClaim},
-		{"no name", func(u *CloudUser) { u.Name = "" }, "name", "CloudUser.Name", ErrMissingClaim},
-		{"no email", func(u *CloudUser) { u.Email = "" }, "email", "CloudUser.Email", ErrMissingClaim},
-		{"email without @", func(u *CloudUser) { u.Email = "anna" }, "email", "CloudUser.Email", ErrInvalidClaim},
-		{"empty group", func(u *CloudUser) { u.Groups = []string{""} }, "groups", "CloudUser.Groups[0]", ErrInvalidClaim},
-		{"subject not UTF-8", func(u *CloudUser) { u.Subject = "M\xfcller" }, "sub", "CloudUser.Subject", ErrInvalidClaim},
-		{"name not UTF-8", func(u *CloudUser) { u.Name = "M\xf6ller" }, "name", "CloudUser.Name", ErrInvalidClaim},
-		{"email not UTF-8", func(u *CloudUser) { u.Email = "m\xfc@example.com" }, "email", "CloudUser.Email", ErrInvalidClaim},
-		{"group not UTF-8", func(u *CloudUser) { u.Groups = []string{"g1", "\xff"} }, "groups", "CloudUser.Groups[1]", ErrInvalidClaim},
+		{"no subject", func(u *CloudUser) { u.Subject = "" }, "sub", "CloudUser.Subject", errMissingClaim},
+		{"blank subject", func(u *CloudUser) { u.Subject = " anna" }, "sub", "CloudUser.Subject", errInvalidClaim},
+		{"no name", func(u *CloudUser) { u.Name = "" }, "name", "CloudUser.Name", errMissingClaim},
+		{"no email", func(u *CloudUser) { u.Email = "" }, "email", "CloudUser.Email", errMissingClaim},
+		{"email without @", func(u *CloudUser) { u.Email = "anna" }, "email", "CloudUser.Email", errInvalidClaim},
+		{"empty group", func(u *CloudUser) { u.Groups = []string{""} }, "groups", "CloudUser.Groups[0]", errInvalidClaim},
+		{"subject not UTF-8", func(u *CloudUser) { u.Subject = "M\xfcller" }, "sub", "CloudUser.Subject", errInvalidClaim},
+		{"name not UTF-8", func(u *CloudUser) { u.Name = "M\xf6ller" }, "name", "CloudUser.Name", errInvalidClaim},
+		{"email not UTF-8", func(u *CloudUser) { u.Email = "m\xfc@example.com" }, "email", "CloudUser.Email", errInvalidClaim},
+		{"group not UTF-8", func(u *CloudUser) { u.Groups = []string{"g1", "\xff"} }, "groups", "CloudUser.Groups[1]", errInvalidClaim},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -198,7 +198,7 @@ func TestNewCloudOptionErrors(t *testing.T) {
 			c, err := NewCloud(tc.signer, tc.issuer, tc.kid, tc.opts...)
 			require.Error(t, err)
 			assert.Nil(t, c)
-			assert.ErrorIs(t, err, ErrInvalidOption)
+			assert.ErrorIs(t, err, errInvalidOption)
 			for _, o := range tc.options {
 				assert.True(t, hasOption(unjoin(err), o), "an *OptionError names %s: %v", o, err)
 			}

@@ -1,30 +1,26 @@
 package qsjwt
 
 import (
-	"bytes"
-	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"math"
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/qsjwt/qsjwt/internal/engine"
 )
 
-// MaxTokenSize is the largest token, in bytes, that [Decode] and the
-// verifiers read; a longer one is refused before any parsing. Tokens Qlik
-// accepts are far smaller: a Qlik Cloud token is under 1 KiB, and web
-// servers rarely take request headers over 8 KiB.
-const MaxTokenSize = 64 << 10
+// maxTokenSize is the largest token, in bytes, that [Decode] and the
+// verifiers read (64 KiB); a longer one is refused before any parsing.
+// Tokens Qlik accepts are far smaller: a Qlik Cloud token is under 1 KiB,
+// and web servers rarely take request headers over 8 KiB.
+const maxTokenSize = 64 << 10
 
-// ErrMalformedToken: the token is not a compact JWS (header.payload.signature)
+// errMalformedToken: the token is not a compact JWS (header.payload.signature)
 // with JSON objects for header and payload.
-var ErrMalformedToken = errors.New("qsjwt: malformed token")
-
-// dateClaims are the NumericDate claims shown as dates.
-var dateClaims = map[string]bool{"iat": true, "nbf": true, "exp": true}
+var errMalformedToken = errors.New("qsjwt: malformed token")
 
 // Decoded is a token taken apart without a key: nothing in it is verified.
 // Anyone can write any header and claims; only a verifier
@@ -35,113 +31,143 @@ type Decoded struct {
 	// Header and Claims are the JSON of the header and of the payload,
 	// exactly as the token carries them.
 	Header, Claims json.RawMessage
-	// Dates holds each of iat, nbf and exp that is a JSON number, as a time
-	// in UTC.
+	// Dates holds each of iat, nbf and exp that is a JSON number within
+	// the range of a NumericDate, as a time in UTC.
 	Dates map[string]time.Time
-	// Signature is the signature's bytes; empty for an "alg": "none" token.
+	// Signature is the signature's bytes; empty for an unsigned token
+	// ("alg": "none").
 	Signature []byte
 
-	header, claims *object
-	signingInput   string
+	header, claims object
 }
 
 // Decode takes token apart without a key and without checking anything but
-// its form: a compact JWS of at most [MaxTokenSize] bytes whose three parts
-// are base64url, with a JSON object for header and payload. White space
-// around token is ignored. A token of another form gives an error wrapping
-// [ErrMalformedToken]; nothing else is judged: use a verifier for that.
+// its form: a compact JWS of at most 64 KiB whose three parts are
+// base64url (its alphabet only, no padding, no white space inside), with a
+// JSON object for header and payload. White space around token is ignored.
+// A token of another form gives an error that says what is wrong with it;
+// nothing else is judged: use a verifier for that.
 func Decode(token string) (*Decoded, error) {
-	d, part, why := decode(token)
+	p, part, why := parse(token)
 	if why != "" {
-		return nil, fmt.Errorf("%w: %s %s", ErrMalformedToken, part, why)
+		return nil, fmt.Errorf("%w: %s %s", errMalformedToken, part, why)
+	}
+	d := &Decoded{Header: p.compact.Header, Claims: p.compact.Payload, Signature: p.compact.Signature,
+		header: p.header, claims: p.claims, Dates: map[string]time.Time{}}
+	for _, m := range p.claims.members {
+		if m.name != "iat" && m.name != "nbf" && m.name != "exp" {
+			continue
+		}
+		if t, ok := numericDate(m.raw); ok {
+			d.Dates[m.name] = t
+		}
 	}
 	return d, nil
 }
 
-// decode is Decode's work; on failure it returns the part at fault ("token",
-// "header", "payload" or "signature") and why.
-func decode(token string) (d *Decoded, part, why string) {
-	if len(token) > MaxTokenSize {
-		return nil, "token", fmt.Sprintf("is %d bytes, over the %d bytes qsjwt reads (MaxTokenSize); a Qlik token is under a few KiB", len(token), MaxTokenSize)
+// parsed is a token taken apart: the segments as received and decoded, and
+// the header and the payload read from exactly the decoded bytes, each
+// once.
+type parsed struct {
+	compact        engine.Compact
+	header, claims object
+}
+
+// parse is the work of Decode and of the verifiers; on failure it returns
+// the part at fault ("token", "header", "payload" or "signature") and why.
+func parse(token string) (p parsed, part, why string) {
+	if len(token) > maxTokenSize {
+		return p, "token", fmt.Sprintf("is %d bytes, over the %d bytes (64 KiB) qsjwt reads; a Qlik token is under a few KiB", len(token), maxTokenSize)
 	}
 	token = strings.TrimSpace(token)
-	parts := strings.Split(token, ".")
 	switch {
 	case token == "":
-		return nil, "token", "is empty"
-	case strings.HasPrefix(token, "{"):
-		return nil, "token", "is a JWS JSON serialization; Qlik reads only the compact form header.payload.signature"
+		return p, "token", "is empty"
+	case token[0] == '{':
+		return p, "token", "is a JWS JSON serialization; Qlik reads only the compact form header.payload.signature"
 	case len(token) > 7 && strings.EqualFold(token[:7], "bearer "):
-		return nil, "token", `starts with "Bearer "; give the token without the Authorization scheme`
-	case len(parts) == 5:
-		return nil, "token", "has five parts: it is an encrypted token (JWE); Qlik accepts only signed tokens (JWS)"
-	case len(parts) != 3:
-		return nil, "token", fmt.Sprintf("has %d parts separated by dots; a JWT has three: header.payload.signature", len(parts))
+		return p, "token", `starts with "Bearer "; give the token without the Authorization scheme`
 	}
-	d = &Decoded{signingInput: parts[0] + "." + parts[1]}
-	var err error
-	for i, name := range []string{"header", "payload", "signature"} {
-		b, err := base64.RawURLEncoding.Strict().DecodeString(parts[i])
-		if err != nil {
-			return nil, name, "is not base64url without padding"
+	unsigned := strings.HasSuffix(token, ".")
+	if unsigned {
+		// An unsecured JWS ("alg": "none") has an empty signature, which
+		// ParseCompact refuses: read the rest, so that the header can say
+		// why Qlik refuses the token. The signing input is unchanged.
+		token += "AA"
+	}
+	c, err := engine.ParseCompact(token)
+	if err != nil {
+		return p, segmentAtFault(token, err), "is " + err.Error()
+	}
+	if unsigned {
+		c.Signature = c.Signature[:0]
+	}
+	p.compact = c
+	if p.header, err = parseObject(string(c.Header)); err != nil {
+		return p, "header", "is not a JSON object: " + err.Error()
+	}
+	if p.claims, err = parseObject(string(c.Payload)); err != nil {
+		return p, "payload", "is not a JSON object: " + err.Error()
+	}
+	return p, "", ""
+}
+
+// segmentAtFault names the segment engine.ParseCompact refused, or "token"
+// when the fault is the token's shape.
+func segmentAtFault(token string, err error) string {
+	names := [3]string{"header", "payload", "signature"}
+	dots := 0
+	for i := 0; i < len(token); i++ {
+		switch c := token[i]; {
+		case c == '.':
+			dots++
+		case c >= 'A' && c <= 'Z', c >= 'a' && c <= 'z', c >= '0' && c <= '9', c == '-', c == '_':
+		default: // the byte ParseCompact refused
+			return names[min(dots, 2)]
 		}
-		switch i {
-		case 0:
-			d.Header = b
-		case 1:
-			d.Claims = b
-		case 2:
-			d.Signature = b
+	}
+	for _, n := range names {
+		if strings.Contains(err.Error(), "the "+n+" segment") {
+			return n
 		}
 	}
-	if d.header, err = parseObject(d.Header); err != nil {
-		return nil, "header", "is not a JSON object: " + err.Error()
-	}
-	if d.claims, err = parseObject(d.Claims); err != nil {
-		return nil, "payload", "is not a JSON object: " + err.Error()
-	}
-	d.Dates = map[string]time.Time{}
-	for _, name := range d.claims.names {
-		if !dateClaims[name] {
-			continue
-		}
-		if t, ok := numericDate(d.claims.members[name]); ok {
-			d.Dates[name] = t
-		}
-	}
-	return d, "", ""
+	return "token"
 }
 
 // String renders d for people: a warning that nothing is verified, then the
 // header and the claims one per line, each value as JSON (so that the string
 // "true" and the boolean true look different), with iat, nbf and exp also as
-// RFC 3339 dates in UTC.
+// RFC 3339 dates in UTC. Names and values are escaped: no control or format
+// character of the token reaches a terminal.
 func (d Decoded) String() string {
 	var b strings.Builder
 	b.WriteString("UNVERIFIED: decoded without a key; the signature was not checked, so anyone could have written these values.\n")
 	for _, sec := range []struct {
 		title string
-		obj   *object
+		obj   object
 		dates bool
 	}{{"header", d.header, false}, {"claims", d.claims, true}} {
 		b.WriteString(sec.title + ":\n")
-		if sec.obj == nil {
-			continue
-		}
 		width := 0
-		for _, n := range sec.obj.names {
-			width = max(width, len(strconv.Quote(n))-2)
+		for _, m := range sec.obj.members {
+			width = max(width, len(claimLabel(m.name)))
 		}
-		for _, n := range sec.obj.names {
-			name := strings.Trim(strconv.Quote(n), `"`)
-			fmt.Fprintf(&b, "  %-*s  %s", width, name, compact(sec.obj.members[n]))
-			if t, ok := d.Dates[n]; ok && sec.dates {
+		for _, m := range sec.obj.members {
+			fmt.Fprintf(&b, "  %-*s  %s", width, claimLabel(m.name), printable(compact(m.raw)))
+			if t, ok := d.Dates[m.name]; ok && sec.dates {
 				fmt.Fprintf(&b, "  (%s)", formatDate(t))
 			}
 			b.WriteByte('\n')
 		}
 	}
 	return b.String()
+}
+
+// claimLabel is a name from a token as Go would quote it, without the
+// quotes: `userId\nalg` for a name holding a line feed.
+func claimLabel(name string) string {
+	q := strconv.Quote(name)
+	return q[1 : len(q)-1]
 }
 
 // MarshalJSON renders d for programs:
@@ -167,68 +193,26 @@ func (d Decoded) MarshalJSON() ([]byte, error) {
 // milliseconds read as seconds), which time.Time's MarshalJSON refuses.
 func formatDate(t time.Time) string { return t.UTC().Format(time.RFC3339Nano) }
 
-// compact returns raw JSON on one line.
-func compact(raw json.RawMessage) string {
-	var b bytes.Buffer
-	if err := json.Compact(&b, raw); err != nil {
-		return string(raw)
-	}
-	return b.String()
-}
-
-// object is a JSON object with its members' raw JSON, the names in the order
-// they first appear, and the names given more than once (the last value
-// counts, as in encoding/json and JavaScript).
-type object struct {
-	members map[string]json.RawMessage
-	names   []string
-	dups    []string
-}
-
-func parseObject(data []byte) (*object, error) {
-	dec := json.NewDecoder(bytes.NewReader(data))
-	if tok, err := dec.Token(); err != nil || tok != json.Delim('{') {
-		return nil, errors.New("it does not start with {")
-	}
-	o := &object{members: map[string]json.RawMessage{}}
-	for dec.More() {
-		tok, err := dec.Token()
-		if err != nil {
-			return nil, errors.New("the JSON does not parse")
-		}
-		name, _ := tok.(string)
-		var v json.RawMessage
-		if err := dec.Decode(&v); err != nil {
-			return nil, errors.New("the JSON does not parse")
-		}
-		if _, seen := o.members[name]; seen {
-			o.dups = append(o.dups, name)
-		} else {
-			o.names = append(o.names, name)
-		}
-		o.members[name] = v
-	}
-	if _, err := dec.Token(); err != nil {
-		return nil, errors.New("the JSON does not parse")
-	}
-	if _, err := dec.Token(); err != io.EOF {
-		return nil, errors.New("there is more after the object")
-	}
-	return o, nil
-}
+// maxDateSeconds bounds the NumericDates qsjwt reads: 2^53 - 1 seconds
+// from 1970 either way, the largest integer JavaScript (Qlik Cloud's
+// Node.js) holds exactly, some 285 million years. Beyond it a date is
+// refused: time.Time arithmetic near 2^63 seconds would wrap to the past.
+const maxDateSeconds = 1<<53 - 1
 
 // numericDate reads a JSON number of seconds since 1970 (RFC 7519
-// NumericDate, fractions allowed) as a time in UTC.
-func numericDate(raw json.RawMessage) (time.Time, bool) {
-	var n json.Number
-	if raw = bytes.TrimSpace(raw); len(raw) == 0 || raw[0] == '"' || json.Unmarshal(raw, &n) != nil {
+// NumericDate, fractions allowed) within maxDateSeconds as a time in UTC.
+func numericDate(raw string) (time.Time, bool) {
+	if !isNumber(raw) {
 		return time.Time{}, false
 	}
-	if i, err := n.Int64(); err == nil {
+	if i, err := strconv.ParseInt(raw, 10, 64); err == nil {
+		if i > maxDateSeconds || i < -maxDateSeconds {
+			return time.Time{}, false
+		}
 		return time.Unix(i, 0).UTC(), true
 	}
-	f, err := n.Float64()
-	if err != nil || math.IsInf(f, 0) || math.Abs(f) >= 1<<63 {
+	f, err := strconv.ParseFloat(raw, 64)
+	if err != nil || math.IsNaN(f) || math.Abs(f) > maxDateSeconds {
 		return time.Time{}, false
 	}
 	sec, frac := math.Modf(f)

@@ -84,9 +84,9 @@ func ExampleCloudVerifier_Verify_refused() {
 			fmt.Println(p)
 		}
 	}
-	fmt.Println(errors.Is(err, qsjwt.ErrTokenRefused))
+	fmt.Println(ve.SignatureVerified) // the claims are refused, not the signature
 	// Output:
-	// aud: is an array ["qlik.api/login/jwt-session"], not a string; Qlik Cloud needs the plain string "qlik.api/login/jwt-session"
+	// aud: is an array ["qlik.api/login/jwt-session"], not a string; Qlik Cloud needs the login audience "qlik.api/login/jwt-session" as a plain string
 	// warning: group: is ignored: Qlik Cloud reads "groups" (plural), so the user gets none of these groups; rename the claim
 	// email_verified: is the string "true"; Qlik Cloud needs the JSON boolean true or false, not a string
 	// jti: is missing; Qlik Cloud needs a unique ID per token (and refuses one it has seen)

@@ -14,19 +14,19 @@ import (
 
 // ParseJWK reads the public key that checks tokens from a JSON Web Key, or
 // a JWK Set holding exactly one key, for the verifiers. It refuses an RSA
-// key under [MinRSABits] bits and a JWK holding a private or secret key (with
-// [ErrNotPublicKey]); a key for encryption or for an algorithm other than
-// RS256/RS384/RS512 gives [ErrUnsupportedKey], a JWK that does not parse
-// [ErrMalformedKey]. Errors wrap [ErrKey] and never contain key material.
+// key under [MinRSABits] bits, a JWK holding a private or secret key, a key
+// for encryption or for an algorithm other than RS256/RS384/RS512 (with
+// [ErrUnsupportedKey]), and a JWK that does not parse, each with an error
+// that says which. Errors wrap [ErrKey] and never contain key material.
 func ParseJWK(data []byte) (crypto.PublicKey, error) {
 	pub, err := engine.ParseJWK(data)
 	switch {
 	case errors.Is(err, engine.ErrPrivateJWK):
-		return nil, keyError(ErrNotPublicKey, "%v", err)
+		return nil, keyError(errNotPublicKey, "%v", err)
 	case errors.Is(err, engine.ErrUnsupportedJWK):
 		return nil, keyError(ErrUnsupportedKey, "%v", err)
 	case err != nil:
-		return nil, keyError(ErrMalformedKey, "%v", err)
+		return nil, keyError(errMalformedKey, "%v", err)
 	}
 	if err := checkParsedKey(pub); err != nil {
 		return nil, err
@@ -39,8 +39,7 @@ func ParseJWK(data []byte) (crypto.PublicKey, error) {
 // this key: {"alg":"RS256","e":…,"kid":kid,"kty":"RSA","n":…,"use":"sig"}.
 // kid is the key ID the tokens carry; when it is empty, the key's RFC 7638
 // [Thumbprint] is used. pub must be an *rsa.PublicKey Qlik accepts (at least
-// [MinRSABits] bits); a private key is refused with [ErrNotPublicKey] (give
-// key.Public()), so the JWK never holds private members. [ParseJWK] reads
+// 2048 bits); a private key is refused (give key.Public()), so the JWK never holds private members. [ParseJWK] reads
 // the result back.
 func PublicJWK(pub crypto.PublicKey, kid string) ([]byte, error) {
 	var rsaPub *rsa.PublicKey
@@ -48,7 +47,7 @@ func PublicJWK(pub crypto.PublicKey, kid string) ([]byte, error) {
 	case *rsa.PublicKey:
 		rsaPub = k
 	case crypto.Signer:
-		return nil, keyError(ErrNotPublicKey, "a private key (%T) was given to PublicJWK; give its public half, key.Public()", pub)
+		return nil, keyError(errNotPublicKey, "a private key (%T) was given to PublicJWK; give its public half, key.Public()", pub)
 	}
 	if err := checkPublicKey(pub); err != nil {
 		return nil, err

@@ -57,7 +57,7 @@ func TestPublicJWKRefusals(t *testing.T) {
 	require.NoError(t, err)
 
 	_, err = PublicJWK(key, "kid")
-	requireKeyError(t, err, []error{ErrNotPublicKey}, []string{"key.Public()"}, nil)
+	requireKeyError(t, err, []error{errNotPublicKey}, []string{"key.Public()"}, nil)
 	_, err = PublicJWK(ec.Public(), "kid")
 	requireKeyError(t, err, nil, []string{"ECDSA"}, nil)
 	_, err = PublicJWK(&rsa.PublicKey{N: new(big.Int).Lsh(big.NewInt(1), 1023), E: 65537}, "kid")

@@ -96,11 +96,11 @@ func describeKey(pub crypto.PublicKey) string {
 // Errors about keys. Each error they describe also wraps [ErrKey], so
 // errors.Is(err, ErrKey) holds for every key error.
 var (
-	// ErrNoPEM: the input holds no PEM block of the kind asked for.
-	ErrNoPEM = fmt.Errorf("%w: no PEM block", ErrKey)
-	// ErrMalformedKey: a PEM block or the key inside it is damaged or
+	// errNoPEM: the input holds no PEM block of the kind asked for.
+	errNoPEM = fmt.Errorf("%w: no PEM block", ErrKey)
+	// errMalformedKey: a PEM block or the key inside it is damaged or
 	// truncated.
-	ErrMalformedKey = fmt.Errorf("%w: malformed key", ErrKey)
+	errMalformedKey = fmt.Errorf("%w: malformed key", ErrKey)
 	// ErrUnsupportedKey: a PEM block type, key type or encryption scheme
 	// qsjwt does not read.
 	ErrUnsupportedKey = fmt.Errorf("%w: unsupported key", ErrKey)
@@ -109,12 +109,12 @@ var (
 	ErrEncryptedKey = fmt.Errorf("%w: encrypted key", ErrKey)
 	// ErrWrongPassphrase: the passphrase does not decrypt the private key.
 	ErrWrongPassphrase = fmt.Errorf("%w: wrong passphrase", ErrKey)
-	// ErrNotPrivateKey: a public key or certificate was given where a
+	// errNotPrivateKey: a public key or certificate was given where a
 	// private key belongs.
-	ErrNotPrivateKey = fmt.Errorf("%w: not a private key", ErrKey)
-	// ErrNotPublicKey: a private key was given where a public key or
+	errNotPrivateKey = fmt.Errorf("%w: not a private key", ErrKey)
+	// errNotPublicKey: a private key was given where a public key or
 	// certificate belongs.
-	ErrNotPublicKey = fmt.Errorf("%w: not a public key", ErrKey)
+	errNotPublicKey = fmt.Errorf("%w: not a public key", ErrKey)
 )
 
 // keyError returns an error wrapping kind (which wraps ErrKey), or ErrKey

@@ -71,8 +71,8 @@ func GenerateKey(t KeyType) (crypto.Signer, error) {
 // Defaults of [SelfSignedCertificate], as in Qlik's tutorial
 // (`openssl req -x509 -days 1825`).
 const (
-	DefaultCommonName = "qs-jwt"
-	DefaultValidity   = 1825 * 24 * time.Hour
+	defaultCommonName = "qs-jwt"
+	defaultValidity   = 1825 * 24 * time.Hour
 )
 
 // CertificateOption configures [SelfSignedCertificate].
@@ -93,23 +93,22 @@ type validityOption time.Duration
 func (o validityOption) applyCert(c *certConfig) { c.validity = time.Duration(o) }
 
 // WithCommonName sets the certificate's subject and issuer common name
-// (default [DefaultCommonName]); it must not be empty and has at most 64
+// (default "qs-jwt"); it must not be empty and has at most 64
 // characters.
 func WithCommonName(cn string) CertificateOption { return commonNameOption(cn) }
 
 // WithValidity sets how long the certificate is valid from now (default
-// [DefaultValidity], 1825 days); it must be positive.
+// 1825 days, as Qlik's tutorial's `openssl req -x509 -days 1825`); it must be positive.
 func WithValidity(d time.Duration) CertificateOption { return validityOption(d) }
 
 // SelfSignedCertificate makes a self-signed certificate for key, the
 // publickey.cer that Qlik is given to check tokens: signed with SHA-256
 // (SHA256WithRSA or ECDSAWithSHA256), with a random positive 128-bit serial,
-// valid from a minute ago for [DefaultValidity] unless options say otherwise.
-// It refuses an RSA key under [MinRSABits] bits and reports every invalid
-// option at once, each as an [*OptionError] (matching [ErrInvalidOption])
-// wrapped with [ErrKey].
+// valid from a minute ago for 1825 days unless options say otherwise.
+// It refuses an RSA key under [MinRSABits] bits and reports every invalid option at
+// once, each as an [*OptionError] wrapped with [ErrKey].
 func SelfSignedCertificate(key crypto.Signer, opts ...CertificateOption) (*x509.Certificate, error) {
-	cfg := certConfig{commonName: DefaultCommonName, validity: DefaultValidity, now: time.Now}
+	cfg := certConfig{commonName: defaultCommonName, validity: defaultValidity, now: time.Now}
 	for _, o := range opts {
 		if o != nil {
 			o.applyCert(&cfg)
@@ -175,10 +174,10 @@ func SelfSignedCertificate(key crypto.Signer, opts ...CertificateOption) (*x509.
 	return cert, nil
 }
 
-// PrivateKeyPEM encodes a private key in memory (RSA, ECDSA or Ed25519) as a
+// privateKeyPEM encodes a private key in memory (RSA, ECDSA or Ed25519) as a
 // PKCS #8 PEM block ("PRIVATE KEY"). A key held by an HSM or a KMS cannot be
 // exported and is refused.
-func PrivateKeyPEM(key crypto.Signer) ([]byte, error) {
+func privateKeyPEM(key crypto.Signer) ([]byte, error) {
 	if key == nil {
 		return nil, keyError(nil, "no private key given")
 	}
@@ -189,8 +188,8 @@ func PrivateKeyPEM(key crypto.Signer) ([]byte, error) {
 	return pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: der}), nil
 }
 
-// PublicKeyPEM encodes a public key as a PKIX PEM block ("PUBLIC KEY").
-func PublicKeyPEM(pub crypto.PublicKey) ([]byte, error) {
+// publicKeyPEM encodes a public key as a PKIX PEM block ("PUBLIC KEY").
+func publicKeyPEM(pub crypto.PublicKey) ([]byte, error) {
 	if pub == nil {
 		return nil, keyError(nil, "no public key given")
 	}

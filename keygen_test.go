@@ -57,7 +57,7 @@ func TestSelfSignedCertificate(t *testing.T) {
 	assert.Equal(t, x509.SHA256WithRSA, cert.SignatureAlgorithm)
 	require.NoError(t, cert.CheckSignature(cert.SignatureAlgorithm, cert.RawTBSCertificate, cert.Signature), "signed by its own key")
 	assert.True(t, key.PublicKey.Equal(cert.PublicKey))
-	assert.Equal(t, DefaultCommonName, cert.Subject.CommonName)
+	assert.Equal(t, defaultCommonName, cert.Subject.CommonName)
 	assert.Equal(t, "qs-jwt", cert.Issuer.CommonName)
 	assert.Equal(t, fixedNow.Add(-time.Minute), cert.NotBefore)
 	assert.Equal(t, fixedNow.Add(1825*24*time.Hour), cert.NotAfter)
@@ -100,9 +100,9 @@ func TestSelfSignedCertificateRefusals(t *testing.T) {
 		contains  []string
 	}{
 		{"every bad option at once", testKey(t), []CertificateOption{WithCommonName(" "), WithValidity(0)},
-			[]error{ErrInvalidOption}, []string{"WithCommonName: the common name is empty", "WithValidity"}},
-		{"negative validity", testKey(t), []CertificateOption{WithValidity(-time.Hour)}, []error{ErrInvalidOption}, []string{"WithValidity", "-1h0m0s"}},
-		{"long common name", testKey(t), []CertificateOption{WithCommonName(strings.Repeat("x", 65))}, []error{ErrInvalidOption}, []string{"65 characters"}},
+			[]error{errInvalidOption}, []string{"WithCommonName: the common name is empty", "WithValidity"}},
+		{"negative validity", testKey(t), []CertificateOption{WithValidity(-time.Hour)}, []error{errInvalidOption}, []string{"WithValidity", "-1h0m0s"}},
+		{"long common name", testKey(t), []CertificateOption{WithCommonName(strings.Repeat("x", 65))}, []error{errInvalidOption}, []string{"65 characters"}},
 		{"nil key", nil, nil, nil, []string{"no key"}},
 		{"Ed25519", ed.(crypto.Signer), nil, []error{ErrUnsupportedKey}, []string{"SHA-256"}},
 		{"RSA 1024", weak.(crypto.Signer), nil, nil, []string{"1024 bits"}},
@@ -126,14 +126,14 @@ func TestKeyPEMRoundTrip(t *testing.T) {
 			key, err := ParsePrivateKey(fixture(t, file))
 			require.NoError(t, err)
 
-			data, err := PrivateKeyPEM(key)
+			data, err := privateKeyPEM(key)
 			require.NoError(t, err)
 			assert.True(t, bytes.HasPrefix(data, []byte("-----BEGIN PRIVATE KEY-----\n")), "PKCS #8")
 			back, err := ParsePrivateKey(data)
 			require.NoError(t, err)
 			assert.True(t, key.(interface{ Equal(crypto.PrivateKey) bool }).Equal(back))
 
-			data, err = PublicKeyPEM(key.Public())
+			data, err = publicKeyPEM(key.Public())
 			require.NoError(t, err)
 			assert.True(t, bytes.HasPrefix(data, []byte("-----BEGIN PUBLIC KEY-----\n")), "PKIX")
 			pub, err := ParsePublicKey(data)
@@ -142,13 +142,13 @@ func TestKeyPEMRoundTrip(t *testing.T) {
 		})
 	}
 
-	_, err := PrivateKeyPEM(opaqueSigner{key: testKey(t)})
+	_, err := privateKeyPEM(opaqueSigner{key: testKey(t)})
 	requireKeyError(t, err, []error{ErrUnsupportedKey}, []string{"RSA-2048", "qsjwt.opaqueSigner"}, nil)
-	_, err = PrivateKeyPEM(nil)
+	_, err = privateKeyPEM(nil)
 	requireKeyError(t, err, nil, []string{"no private key"}, nil)
-	_, err = PublicKeyPEM(nil)
+	_, err = publicKeyPEM(nil)
 	requireKeyError(t, err, nil, []string{"no public key"}, nil)
-	_, err = PublicKeyPEM(struct{}{})
+	_, err = publicKeyPEM(struct{}{})
 	requireKeyError(t, err, []error{ErrUnsupportedKey}, nil, nil)
 	assert.Nil(t, CertificatePEM(nil))
 }

@@ -69,10 +69,12 @@ func (passphraseOption) Format(f fmt.State, _ rune) {
 //
 // ParsePrivateKey returns the key as the standard library parses it
 // (*rsa.PrivateKey, *ecdsa.PrivateKey or ed25519.PrivateKey). It refuses an
-// RSA key under [MinRSABits] bits; whether another key type can sign Qlik
-// tokens is decided by [SignerFromCrypto]. Errors wrap [ErrKey] and, where
-// one fits, [ErrNoPEM], [ErrMalformedKey], [ErrUnsupportedKey],
-// [ErrEncryptedKey], [ErrWrongPassphrase] or [ErrNotPrivateKey]; they never
+// RSA key under [MinRSABits] bits; whether another key type can sign Qlik tokens is
+// decided by [SignerFromCrypto]. Errors wrap [ErrKey] and say what is wrong
+// (no PEM block, a damaged key, a public key where the private one
+// belongs); a key type, PEM type or encryption qsjwt does not read also
+// wraps [ErrUnsupportedKey], an encrypted key without a passphrase
+// [ErrEncryptedKey], a wrong passphrase [ErrWrongPassphrase]. They never
 // contain key material. The returned key prints its numbers with fmt's %v,
 // as the standard library's key types do: do not log it.
 func ParsePrivateKey(data []byte, opts ...KeyOption) (crypto.Signer, error) {
@@ -105,7 +107,7 @@ func ParsePrivateKey(data []byte, opts ...KeyOption) (crypto.Signer, error) {
 	}
 	key, err := parsePrivateKeyDER(der)
 	switch {
-	case errors.Is(err, ErrMalformedKey) && encrypted:
+	case errors.Is(err, errMalformedKey) && encrypted:
 		return nil, wrongPassphrase(block)
 	case err != nil:
 		return nil, fmt.Errorf("%w (in the %s block)", err, block.Type)
@@ -121,12 +123,12 @@ func notPrivateKey(blocks []*pem.Block) error {
 	for _, b := range blocks {
 		switch pemKinds[b.Type] {
 		case pemCertificate:
-			return keyError(ErrNotPrivateKey, "a certificate was given where the private key belongs; give the private key (privatekey.pem), not the certificate (publickey.cer)")
+			return keyError(errNotPrivateKey, "a certificate was given where the private key belongs; give the private key (privatekey.pem), not the certificate (publickey.cer)")
 		case pemPublic:
-			return keyError(ErrNotPrivateKey, "a public key (%s) was given where the private key belongs; give the private key (privatekey.pem)", b.Type)
+			return keyError(errNotPrivateKey, "a public key (%s) was given where the private key belongs; give the private key (privatekey.pem)", b.Type)
 		}
 	}
-	return keyError(ErrNoPEM, "no private key block found; expected %s", wantPrivate)
+	return keyError(errNoPEM, "no private key block found; expected %s", wantPrivate)
 }
 
 // isLegacyEncrypted reports whether b is encrypted as RFC 1423 describes
@@ -152,7 +154,7 @@ func decryptPrivateKey(b *pem.Block, cfg keyConfig) (der []byte, encrypted bool,
 	} else if p8, err = pkcs8.Parse(b.Bytes); errors.Is(err, pkcs8.ErrUnsupported) {
 		return nil, true, keyError(ErrUnsupportedKey, "the %s block cannot be decrypted: %v; %s, or re-encrypt it with `openssl pkcs8 -topk8 -v2 aes-256-cbc`", b.Type, err, decryptHint)
 	} else if err != nil {
-		return nil, true, keyError(ErrMalformedKey, "the %s block is damaged or truncated: %v", b.Type, err)
+		return nil, true, keyError(errMalformedKey, "the %s block is damaged or truncated: %v", b.Type, err)
 	}
 	if !cfg.hasPassphrase {
 		return nil, true, keyError(ErrEncryptedKey, "the %s block is encrypted with %s and no passphrase was given; give it with WithPassphrase, or %s", b.Type, scheme, decryptHint)
@@ -209,7 +211,7 @@ func parsePrivateKeyDER(der []byte) (crypto.Signer, error) {
 	if name := unsupportedPrivateKeyType(der); name != "" {
 		return nil, unsupportedKeyType(name)
 	}
-	return nil, keyError(ErrMalformedKey, "no valid private key (PKCS #8, PKCS #1 or SEC 1): the key is damaged or truncated")
+	return nil, keyError(errMalformedKey, "no valid private key (PKCS #8, PKCS #1 or SEC 1): the key is damaged or truncated")
 }
 
 // SignerFromPEM reads a PEM private key as [ParsePrivateKey] does and wraps
@@ -297,9 +299,9 @@ func readKeyFile(path, inMemory string) ([]byte, error) {
 // ParsePublicKey reads the public key that checks tokens from a PEM
 // certificate ("CERTIFICATE", the first one of a chain), a PKIX public key
 // ("PUBLIC KEY") or a PKCS #1 public key ("RSA PUBLIC KEY"), normalised as
-// [ParsePrivateKey] does. It refuses an RSA key under [MinRSABits] bits and
-// any input that holds a private key, with [ErrNotPublicKey]: a private key
-// has no place where only the public half is needed.
+// [ParsePrivateKey] does. It refuses an RSA key under [MinRSABits] bits and any
+// input that holds a private key: a private key has no place where only the
+// public half is needed. Errors wrap [ErrKey].
 func ParsePublicKey(data []byte) (crypto.PublicKey, error) {
 	b, err := publicBlock(data, wantPublic, pemCertificate, pemPublic)
 	if err != nil {
@@ -315,14 +317,14 @@ func ParsePublicKey(data []byte) (crypto.PublicKey, error) {
 		pub = cert.PublicKey
 	case "RSA PUBLIC KEY":
 		if pub, err = x509.ParsePKCS1PublicKey(b.Bytes); err != nil {
-			return nil, keyError(ErrMalformedKey, "the RSA PUBLIC KEY block is not a valid PKCS #1 public key: it is damaged or truncated")
+			return nil, keyError(errMalformedKey, "the RSA PUBLIC KEY block is not a valid PKCS #1 public key: it is damaged or truncated")
 		}
 	default: // PUBLIC KEY
 		if pub, err = x509.ParsePKIXPublicKey(b.Bytes); err != nil {
 			if name := unsupportedPublicKeyType(b.Bytes); name != "" {
 				return nil, unsupportedKeyType(name)
 			}
-			return nil, keyError(ErrMalformedKey, "the PUBLIC KEY block is not a public key qsjwt reads: it is damaged, truncated or of an unsupported type")
+			return nil, keyError(errMalformedKey, "the PUBLIC KEY block is not a public key qsjwt reads: it is damaged, truncated or of an unsupported type")
 		}
 	}
 	if err := checkParsedKey(pub); err != nil {
@@ -333,8 +335,8 @@ func ParsePublicKey(data []byte) (crypto.PublicKey, error) {
 
 // ParseCertificate reads a PEM certificate ("CERTIFICATE", the first one of a
 // chain), normalised as [ParsePrivateKey] does. It refuses a certificate for
-// an RSA key under [MinRSABits] bits and any input that holds a private key,
-// with [ErrNotPublicKey].
+// an RSA key under [MinRSABits] bits and any input that holds a private key. Errors
+// wrap [ErrKey].
 func ParseCertificate(data []byte) (*x509.Certificate, error) {
 	b, err := publicBlock(data, wantCertificate, pemCertificate)
 	if err != nil {
@@ -359,7 +361,7 @@ func publicBlock(data []byte, want string, kinds ...pemKind) (*pem.Block, error)
 	}
 	for _, b := range blocks {
 		if pemKinds[b.Type] == pemPrivate {
-			return nil, keyError(ErrNotPublicKey, "private key given where a public key or certificate belongs; give the certificate (publickey.cer) and keep the private key (%s block) secret", b.Type)
+			return nil, keyError(errNotPublicKey, "private key given where a public key or certificate belongs; give the certificate (publickey.cer) and keep the private key (%s block) secret", b.Type)
 		}
 	}
 	for _, b := range blocks {
@@ -374,7 +376,7 @@ func publicBlock(data []byte, want string, kinds ...pemKind) (*pem.Block, error)
 			return nil, keyError(nil, "a public key (%s) was given where a certificate belongs; give the certificate (publickey.cer)", b.Type)
 		}
 	}
-	return nil, keyError(ErrNoPEM, "no usable block found; expected %s", want)
+	return nil, keyError(errNoPEM, "no usable block found; expected %s", want)
 }
 
 // parseCertificateDER parses a certificate and refuses one whose public key
@@ -388,7 +390,7 @@ func parseCertificateDER(der []byte) (*x509.Certificate, error) {
 	}
 	switch {
 	case err != nil:
-		return nil, keyError(ErrMalformedKey, "the CERTIFICATE block is not a valid X.509 certificate: it is damaged or truncated")
+		return nil, keyError(errMalformedKey, "the CERTIFICATE block is not a valid X.509 certificate: it is damaged or truncated")
 	case cert.PublicKey == nil:
 		return nil, keyError(ErrUnsupportedKey, "the certificate's public key algorithm (%v) is not supported", cert.PublicKeyAlgorithm)
 	}

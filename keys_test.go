@@ -210,16 +210,16 @@ func TestParsePrivateKeyRefusals(t *testing.T) {
 		sentinels []error
 		contains  []string
 	}{
-		{"empty", nil, nil, []error{ErrNoPEM}, []string{"empty", "PRIVATE KEY"}},
-		{"white space", []byte(" \n\t "), nil, []error{ErrNoPEM}, []string{"empty"}},
-		{"text", []byte("not a key"), nil, []error{ErrNoPEM}, []string{"-----BEGIN", "private key"}},
-		{"a file name", []byte("keys/privatekey.pem"), nil, []error{ErrNoPEM}, []string{"looks like a file name", "SignerFromPEMFile"}},
-		{"binary DER", keyDER, nil, []error{ErrNoPEM}, []string{"binary DER", "-inform DER"}},
-		{"base64 without armour", []byte(base64.StdEncoding.EncodeToString(keyDER)), nil, []error{ErrNoPEM}, []string{"without its -----BEGIN"}},
-		{"public key", fixture(t, "rsa2048-public.pem"), nil, []error{ErrNotPrivateKey}, []string{"public key (PUBLIC KEY)", "privatekey.pem"}},
-		{"RSA public key", fixture(t, "rsa2048-public-pkcs1.pem"), nil, []error{ErrNotPrivateKey}, []string{"RSA PUBLIC KEY"}},
-		{"certificate", fixture(t, "rsa2048.cer"), nil, []error{ErrNotPrivateKey}, []string{"certificate", "publickey.cer", "privatekey.pem"}},
-		{"only EC PARAMETERS", block("EC PARAMETERS", []byte{0x06, 0x01, 0x00}), nil, []error{ErrNoPEM}, []string{"no private key"}},
+		{"empty", nil, nil, []error{errNoPEM}, []string{"empty", "PRIVATE KEY"}},
+		{"white space", []byte(" \n\t "), nil, []error{errNoPEM}, []string{"empty"}},
+		{"text", []byte("not a key"), nil, []error{errNoPEM}, []string{"-----BEGIN", "private key"}},
+		{"a file name", []byte("keys/privatekey.pem"), nil, []error{errNoPEM}, []string{"looks like a file name", "SignerFromPEMFile"}},
+		{"binary DER", keyDER, nil, []error{errNoPEM}, []string{"binary DER", "-inform DER"}},
+		{"base64 without armour", []byte(base64.StdEncoding.EncodeToString(keyDER)), nil, []error{errNoPEM}, []string{"without its -----BEGIN"}},
+		{"public key", fixture(t, "rsa2048-public.pem"), nil, []error{errNotPrivateKey}, []string{"public key (PUBLIC KEY)", "privatekey.pem"}},
+		{"RSA public key", fixture(t, "rsa2048-public-pkcs1.pem"), nil, []error{errNotPrivateKey}, []string{"RSA PUBLIC KEY"}},
+		{"certificate", fixture(t, "rsa2048.cer"), nil, []error{errNotPrivateKey}, []string{"certificate", "publickey.cer", "privatekey.pem"}},
+		{"only EC PARAMETERS", block("EC PARAMETERS", []byte{0x06, 0x01, 0x00}), nil, []error{errNoPEM}, []string{"no private key"}},
 		{"RSA 1024", fixture(t, "rsa1024-pkcs8.pem"), nil, nil, []string{"1024 bits", "2048"}},
 		{"encrypted PKCS #8, no passphrase", fixture(t, "rsa2048-pkcs8-aes256.pem"), nil, []error{ErrEncryptedKey}, append([]string{"ENCRYPTED PRIVATE KEY", "PBES2"}, encryptedHint...)},
 		{"legacy encrypted, no passphrase", fixture(t, "rsa2048-pkcs1-aes256.pem"), nil, []error{ErrEncryptedKey}, append([]string{"legacy PEM encryption AES-256-CBC"}, encryptedHint...)},
@@ -230,11 +230,11 @@ func TestParsePrivateKeyRefusals(t *testing.T) {
 		{"legacy encrypted, unknown cipher", []byte(strings.Replace(legacy, "DEK-Info: AES-256-CBC", "DEK-Info: FOO-CBC", 1)), withPass(fixturePassphrase), []error{ErrUnsupportedKey}, []string{"DEK-Info"}},
 		{"legacy encrypted, no DEK-Info", []byte(regexp.MustCompile(`DEK-Info: .*\n`).ReplaceAllString(legacy, "")), withPass(fixturePassphrase), []error{ErrUnsupportedKey}, []string{"DEK-Info"}},
 		{"PKCS #8 PBES1", fixture(t, "rsa2048-pkcs8-pbes1.pem"), withPass(fixturePassphrase), []error{ErrUnsupportedKey}, []string{"PKCS #12", "-v2 aes-256-cbc", "openssl pkey"}},
-		{"encrypted PKCS #8, truncated", block("ENCRYPTED PRIVATE KEY", pemDER(t, "rsa2048-pkcs8-aes256.pem")[:600]), withPass(fixturePassphrase), []error{ErrMalformedKey}, []string{"damaged or truncated"}},
-		{"truncated DER", block("PRIVATE KEY", keyDER[:len(keyDER)/2]), nil, []error{ErrMalformedKey}, []string{"damaged or truncated", "PRIVATE KEY"}},
-		{"garbage DER", block("RSA PRIVATE KEY", garbage), nil, []error{ErrMalformedKey}, []string{"damaged or truncated"}},
-		{"truncated PEM", []byte(p8[:len(p8)/2]), nil, []error{ErrMalformedKey}, []string{"-----END"}},
-		{"bad base64", []byte(strings.Replace(p8, "A", "!", 1)), nil, []error{ErrMalformedKey}, []string{"base64"}},
+		{"encrypted PKCS #8, truncated", block("ENCRYPTED PRIVATE KEY", pemDER(t, "rsa2048-pkcs8-aes256.pem")[:600]), withPass(fixturePassphrase), []error{errMalformedKey}, []string{"damaged or truncated"}},
+		{"truncated DER", block("PRIVATE KEY", keyDER[:len(keyDER)/2]), nil, []error{errMalformedKey}, []string{"damaged or truncated", "PRIVATE KEY"}},
+		{"garbage DER", block("RSA PRIVATE KEY", garbage), nil, []error{errMalformedKey}, []string{"damaged or truncated"}},
+		{"truncated PEM", []byte(p8[:len(p8)/2]), nil, []error{errMalformedKey}, []string{"-----END"}},
+		{"bad base64", []byte(strings.Replace(p8, "A", "!", 1)), nil, []error{errMalformedKey}, []string{"base64"}},
 		{"unknown block type", block("FOO BAR", keyDER), nil, []error{ErrUnsupportedKey}, []string{`"FOO BAR"`}},
 		{"OpenSSH key", block("OPENSSH PRIVATE KEY", garbage), nil, []error{ErrUnsupportedKey}, []string{"ssh-keygen -p -m PKCS8"}},
 		{"X25519 key", block("PRIVATE KEY", x25519), nil, []error{ErrUnsupportedKey}, []string{"*ecdh.PrivateKey cannot sign"}},
@@ -305,7 +305,7 @@ func TestSignerFromPEMFile(t *testing.T) {
 		{"missing", missing, []error{fs.ErrNotExist}, []string{missing}},
 		{"directory", dir, nil, []string{dir + " is a directory", "privatekey.pem"}},
 		{"over 1 MiB", big, nil, []string{"1 MiB", big}},
-		{"certificate", cert, []error{ErrNotPrivateKey}, []string{cert}},
+		{"certificate", cert, []error{errNotPrivateKey}, []string{cert}},
 		{"empty path", "", nil, []string{"no key file path"}},
 	}
 	for _, tt := range tests {
@@ -348,7 +348,7 @@ func TestParsePublicKey(t *testing.T) {
 	t.Run("ECDSA", func(t *testing.T) {
 		key, err := ParsePrivateKey(fixture(t, "ec-p256-sec1.pem"))
 		require.NoError(t, err)
-		data, err := PublicKeyPEM(key.Public())
+		data, err := publicKeyPEM(key.Public())
 		require.NoError(t, err)
 		pub, err := ParsePublicKey(data)
 		require.NoError(t, err)
@@ -359,7 +359,7 @@ func TestParsePublicKey(t *testing.T) {
 func TestParsePublicKeyRefusals(t *testing.T) {
 	weak, err := x509.ParsePKCS8PrivateKey(pemDER(t, "rsa1024-pkcs8.pem"))
 	require.NoError(t, err)
-	weakPEM, err := PublicKeyPEM(weak.(crypto.Signer).Public())
+	weakPEM, err := publicKeyPEM(weak.(crypto.Signer).Public())
 	require.NoError(t, err)
 	garbage := bytes.Repeat([]byte{0x30, 0x82, 0x01, 0x00}, 32)
 	block2 := func(typ string) []byte { return pem.EncodeToMemory(&pem.Block{Type: typ, Bytes: garbage}) }
@@ -371,14 +371,14 @@ func TestParsePublicKeyRefusals(t *testing.T) {
 		sentinels []error
 		contains  []string
 	}{
-		{"private key", fixture(t, "rsa2048-pkcs8.pem"), []error{ErrNotPublicKey}, []string{notPublic}},
-		{"encrypted private key", fixture(t, "rsa2048-pkcs8-aes256.pem"), []error{ErrNotPublicKey}, []string{notPublic}},
-		{"bundle with a private key", fixture(t, "rsa2048-bundle.pem"), []error{ErrNotPublicKey}, []string{notPublic}},
-		{"empty", nil, []error{ErrNoPEM}, []string{"certificate"}},
+		{"private key", fixture(t, "rsa2048-pkcs8.pem"), []error{errNotPublicKey}, []string{notPublic}},
+		{"encrypted private key", fixture(t, "rsa2048-pkcs8-aes256.pem"), []error{errNotPublicKey}, []string{notPublic}},
+		{"bundle with a private key", fixture(t, "rsa2048-bundle.pem"), []error{errNotPublicKey}, []string{notPublic}},
+		{"empty", nil, []error{errNoPEM}, []string{"certificate"}},
 		{"RSA 1024", weakPEM, nil, []string{"1024 bits"}},
-		{"garbage CERTIFICATE", block2("CERTIFICATE"), []error{ErrMalformedKey}, []string{"certificate"}},
-		{"garbage PUBLIC KEY", block2("PUBLIC KEY"), []error{ErrMalformedKey}, []string{"PUBLIC KEY"}},
-		{"garbage RSA PUBLIC KEY", block2("RSA PUBLIC KEY"), []error{ErrMalformedKey}, []string{"RSA PUBLIC KEY"}},
+		{"garbage CERTIFICATE", block2("CERTIFICATE"), []error{errMalformedKey}, []string{"certificate"}},
+		{"garbage PUBLIC KEY", block2("PUBLIC KEY"), []error{errMalformedKey}, []string{"PUBLIC KEY"}},
+		{"garbage RSA PUBLIC KEY", block2("RSA PUBLIC KEY"), []error{errMalformedKey}, []string{"RSA PUBLIC KEY"}},
 		{"unknown block", block2("X509 CRL"), []error{ErrUnsupportedKey}, []string{`"X509 CRL"`}},
 	}
 	for _, tt := range tests {
@@ -402,5 +402,5 @@ func TestParseCertificate(t *testing.T) {
 
 	cert, err = ParseCertificate(fixture(t, "rsa2048-bundle.pem"))
 	assert.Nil(t, cert)
-	requireKeyError(t, err, []error{ErrNotPublicKey}, nil, nil)
+	requireKeyError(t, err, []error{errNotPublicKey}, nil, nil)
 }

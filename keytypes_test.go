@@ -65,7 +65,7 @@ func TestUnsupportedKeyTypes(t *testing.T) {
 		der := pemDER(t, "rsa2048-pkcs8.pem")
 		der = append(der[:len(der)-40:len(der)-40], make([]byte, 40)...)
 		_, err := ParsePrivateKey(pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: der}))
-		requireKeyError(t, err, []error{ErrMalformedKey}, []string{"damaged"}, nil)
+		requireKeyError(t, err, []error{errMalformedKey}, []string{"damaged"}, nil)
 	})
 }
 

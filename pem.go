@@ -89,17 +89,17 @@ func decodePEM(data []byte, want string) ([]*pem.Block, error) {
 	}
 	switch {
 	case bytes.Count(data, []byte("-----BEGIN ")) > len(blocks):
-		return nil, keyError(ErrMalformedKey, "a PEM block is damaged: a -----BEGIN line without its -----END line, or bad base64 between them; expected %s", want)
+		return nil, keyError(errMalformedKey, "a PEM block is damaged: a -----BEGIN line without its -----END line, or bad base64 between them; expected %s", want)
 	case len(blocks) == 0 && len(data) == 0:
-		return nil, keyError(ErrNoPEM, "the input is empty; expected %s", want)
+		return nil, keyError(errNoPEM, "the input is empty; expected %s", want)
 	case len(blocks) == 0 && len(data) > 1 && data[0] == 0x30 && data[1] >= 0x80:
-		return nil, keyError(ErrNoPEM, "the input looks like binary DER; expected %s in PEM form (convert with `openssl pkey -inform DER` or `openssl x509 -inform DER`)", want)
+		return nil, keyError(errNoPEM, "the input looks like binary DER; expected %s in PEM form (convert with `openssl pkey -inform DER` or `openssl x509 -inform DER`)", want)
 	case len(blocks) == 0 && bytes.HasPrefix(data, []byte("MII")):
-		return nil, keyError(ErrNoPEM, "the input looks like base64 without its -----BEGIN and -----END lines; expected %s with them", want)
+		return nil, keyError(errNoPEM, "the input looks like base64 without its -----BEGIN and -----END lines; expected %s with them", want)
 	case len(blocks) == 0 && looksLikeFileName(data):
-		return nil, keyError(ErrNoPEM, "the input looks like a file name, not the file's contents; expected %s (read the file first, or use SignerFromPEMFile)", want)
+		return nil, keyError(errNoPEM, "the input looks like a file name, not the file's contents; expected %s (read the file first, or use SignerFromPEMFile)", want)
 	case len(blocks) == 0:
-		return nil, keyError(ErrNoPEM, "no -----BEGIN ...----- line found; expected %s", want)
+		return nil, keyError(errNoPEM, "no -----BEGIN ...----- line found; expected %s", want)
 	}
 	for _, b := range blocks {
 		if pemKinds[b.Type] == pemUnknown {

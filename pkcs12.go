@@ -28,9 +28,9 @@ import (
 // file (a chain) are ignored. It refuses an RSA key under [MinRSABits]
 // bits, a certificate that is not for the key, and a file whose PBKDF2 or
 // MAC iteration count is over 600,000. Errors wrap [ErrKey] and, where one
-// fits, [ErrEncryptedKey], [ErrWrongPassphrase], [ErrUnsupportedKey] or
-// [ErrMalformedKey]; they never contain key material or the password. The
-// returned key prints its numbers with fmt's %v: do not log it.
+// fits, [ErrEncryptedKey], [ErrWrongPassphrase] or [ErrUnsupportedKey];
+// they never contain key material or the password. The returned key prints
+// its numbers with fmt's %v: do not log it.
 func ParsePKCS12(data []byte, opts ...KeyOption) (crypto.Signer, *x509.Certificate, error) {
 	var cfg keyConfig
 	for _, o := range opts {
@@ -55,7 +55,7 @@ func ParsePKCS12(data []byte, opts ...KeyOption) (crypto.Signer, *x509.Certifica
 	case errors.As(err, &notImplemented):
 		return nil, nil, keyError(ErrUnsupportedKey, "the PFX cannot be read: %s; export it again with `openssl pkcs12 -export` from the key and certificate in PEM form", notImplemented.Error())
 	case err != nil:
-		return nil, nil, keyError(ErrMalformedKey, "the PFX is damaged, truncated or holds no private key with its certificate; export it again, with its private key")
+		return nil, nil, keyError(errMalformedKey, "the PFX is damaged, truncated or holds no private key with its certificate; export it again, with its private key")
 	}
 	signer, ok := key.(crypto.Signer)
 	if !ok {
@@ -78,7 +78,7 @@ func pfxDER(data []byte) ([]byte, error) {
 	case len(data) > maxPEMBytes:
 		return nil, keyError(nil, "the input is larger than %d bytes (1 MiB); expected %s, which is a few KiB", maxPEMBytes, want)
 	case len(trimmed) == 0:
-		return nil, keyError(ErrNoPEM, "the input is empty; expected %s", want)
+		return nil, keyError(errNoPEM, "the input is empty; expected %s", want)
 	case bytes.Contains(trimmed, []byte("-----BEGIN ")):
 		return nil, keyError(nil, "the input is PEM text, not a PFX; read it with ParsePrivateKey and ParseCertificate (or SignerFromPEM)")
 	case trimmed[0] == 0x30:
@@ -86,7 +86,7 @@ func pfxDER(data []byte) ([]byte, error) {
 	}
 	der, err := base64.StdEncoding.DecodeString(string(bytes.Join(bytes.Fields(data), nil)))
 	if err != nil || len(der) == 0 || der[0] != 0x30 {
-		return nil, keyError(ErrMalformedKey, "the input is neither a PFX file nor its base64; expected %s", want)
+		return nil, keyError(errMalformedKey, "the input is neither a PFX file nor its base64; expected %s", want)
 	}
 	return der, nil
 }

@@ -57,9 +57,9 @@ func TestParsePKCS12Refusals(t *testing.T) {
 		{"PEM key as password", modern, []KeyOption{WithPassphrase(fixture(t, "rsa2048-pkcs8.pem"))}, []error{ErrWrongPassphrase}, nil},
 		{"iterations over the cap", fixture(t, "rsa2048-iter600001.pfx"), withPass(fixturePassphrase), []error{ErrUnsupportedKey}, []string{"iteration count 600001", "limit of 600000"}},
 		{"PEM instead of PFX", fixture(t, "rsa2048-pkcs8.pem"), withPass(fixturePassphrase), nil, []string{"PEM text, not a PFX", "ParsePrivateKey"}},
-		{"empty", nil, nil, []error{ErrNoPEM}, []string{"empty"}},
+		{"empty", nil, nil, []error{errNoPEM}, []string{"empty"}},
 		{"truncated", modern[:len(modern)/2], withPass(fixturePassphrase), nil, nil},
-		{"not a PFX", []byte("not a pfx"), nil, []error{ErrMalformedKey}, []string{"neither a PFX"}},
+		{"not a PFX", []byte("not a pfx"), nil, []error{errMalformedKey}, []string{"neither a PFX"}},
 		{"over 1 MiB", make([]byte, maxPEMBytes+1), nil, nil, []string{"1 MiB"}},
 	}
 	for _, tt := range tests {

@@ -153,11 +153,11 @@ func (q *QSEoW) claims(u QSEoWUser) (*claimSet, error) {
 	for _, name := range slices.Sorted(maps.Keys(u.Attributes)) {
 		field := fmt.Sprintf("QSEoWUser.Attributes[%s]", quoteValue(name))
 		if why := checkClaimName(name); why != "" {
-			errs = append(errs, &ClaimError{Claim: claimName(name), Field: field, Reason: "the attribute name " + why, Err: ErrInvalidClaim})
+			errs = append(errs, &ClaimError{Claim: claimName(name), Field: field, Reason: "the attribute name " + why, err: errInvalidClaim})
 			continue
 		}
 		if i := slices.IndexFunc(add, func(c claimField) bool { return c.name == name }); i >= 0 {
-			errs = append(errs, &ClaimError{Claim: name, Field: field, Reason: "is the claim of " + add[i].field + "; give each claim once", Err: ErrInvalidClaim})
+			errs = append(errs, &ClaimError{Claim: name, Field: field, Reason: "is the claim of " + add[i].field + "; give each claim once", err: errInvalidClaim})
 			continue
 		}
 		v, err := attributeValue(name, field, u.Attributes[name])
@@ -194,13 +194,13 @@ func claimName(name string) string {
 func checkQSEoWName(claim, field, v string) error {
 	switch {
 	case v == "":
-		return &ClaimError{Claim: claim, Field: field, Reason: "is empty; the virtual proxy needs it", Err: ErrMissingClaim}
+		return &ClaimError{Claim: claim, Field: field, Reason: "is empty; the virtual proxy needs it", err: errMissingClaim}
 	case !utf8.ValidString(v):
-		return &ClaimError{Claim: claim, Field: field, Reason: invalidUTF8, Err: ErrInvalidClaim}
+		return &ClaimError{Claim: claim, Field: field, Reason: invalidUTF8, err: errInvalidClaim}
 	case strings.TrimSpace(v) != v:
-		return &ClaimError{Claim: claim, Field: field, Reason: "has leading or trailing white space; Qlik would see another user", Err: ErrInvalidClaim}
+		return &ClaimError{Claim: claim, Field: field, Reason: "has leading or trailing white space; Qlik would see another user", err: errInvalidClaim}
 	case strings.Contains(v, `\`):
-		return &ClaimError{Claim: claim, Field: field, Reason: `contains a backslash; the proxy joins directory and user ID as DIRECTORY\user`, Err: ErrInvalidClaim}
+		return &ClaimError{Claim: claim, Field: field, Reason: `contains a backslash; the proxy joins directory and user ID as DIRECTORY\user`, err: errInvalidClaim}
 	}
 	return nil
 }
@@ -208,7 +208,7 @@ func checkQSEoWName(claim, field, v string) error {
 // checkOptional is the rule for an optional string claim: valid UTF-8.
 func checkOptional(claim, field, v string) error {
 	if !utf8.ValidString(v) {
-		return &ClaimError{Claim: claim, Field: field, Reason: invalidUTF8, Err: ErrInvalidClaim}
+		return &ClaimError{Claim: claim, Field: field, Reason: invalidUTF8, err: errInvalidClaim}
 	}
 	return nil
 }
@@ -218,13 +218,16 @@ func checkOptional(claim, field, v string) error {
 func checkGroups(claim, field string, groups []string) error {
 	var errs []error
 	for i, g := range groups {
-		f := fmt.Sprintf("%s[%d]", field, i)
+		reason := ""
 		switch {
 		case !utf8.ValidString(g):
-			errs = append(errs, &ClaimError{Claim: claim, Field: f, Reason: "the group name " + invalidUTF8, Err: ErrInvalidClaim})
+			reason = "the group name " + invalidUTF8
 		case strings.TrimSpace(g) == "":
-			errs = append(errs, &ClaimError{Claim: claim, Field: f, Reason: "a group name is empty", Err: ErrInvalidClaim})
+			reason = "a group name is empty"
+		default:
+			continue // a good name costs nothing: verifiers call this per token
 		}
+		errs = append(errs, &ClaimError{Claim: claim, Field: fmt.Sprintf("%s[%d]", field, i), Reason: reason, err: errInvalidClaim})
 	}
 	return errors.Join(errs...)
 }
@@ -233,7 +236,7 @@ func checkGroups(claim, field string, groups []string) error {
 // JSON can write exactly.
 func attributeValue(name, field string, v any) (any, error) {
 	refuse := func(format string, args ...any) (any, error) {
-		return nil, &ClaimError{Claim: name, Field: field, Reason: fmt.Sprintf(format, args...), Err: ErrInvalidClaim}
+		return nil, &ClaimError{Claim: name, Field: field, Reason: fmt.Sprintf(format, args...), err: errInvalidClaim}
 	}
 	switch v := v.(type) {
 	case bool, int, int32, int64, uint, uint32, uint64:

@@ -80,36 +80,36 @@ func TestQSEoWClaimRules(t *testing.T) {
 		want    error
 		options []QSEoWOption
 	}{
-		{"empty user ID", func(u *QSEoWUser) { u.UserID = "" }, "userId", "QSEoWUser.UserID", ErrMissingClaim, nil},
-		{"empty directory", func(u *QSEoWUser) { u.UserDirectory = "" }, "userDirectory", "QSEoWUser.UserDirectory", ErrMissingClaim, nil},
-		{"blank user ID", func(u *QSEoWUser) { u.UserID = "  " }, "userId", "QSEoWUser.UserID", ErrInvalidClaim, nil},
-		{"space around directory", func(u *QSEoWUser) { u.UserDirectory = "DIR " }, "userDirectory", "QSEoWUser.UserDirectory", ErrInvalidClaim, nil},
-		{"backslash in user ID", func(u *QSEoWUser) { u.UserID = `DIR\anna` }, "userId", "QSEoWUser.UserID", ErrInvalidClaim, nil},
-		{"backslash in directory", func(u *QSEoWUser) { u.UserDirectory = `A\B` }, "userDirectory", "QSEoWUser.UserDirectory", ErrInvalidClaim, nil},
-		{"renamed claim in error", func(u *QSEoWUser) { u.UserID = "" }, "user", "QSEoWUser.UserID", ErrMissingClaim, []QSEoWOption{WithUserIDClaim("user")}},
-		{"empty group", func(u *QSEoWUser) { u.Groups = []string{"a", " "} }, "group", "QSEoWUser.Groups[1]", ErrInvalidClaim, nil},
-		{"attribute overwrites user ID", func(u *QSEoWUser) { u.Attributes = map[string]any{"userId": "eve"} }, "userId", `QSEoWUser.Attributes["userId"]`, ErrInvalidClaim, nil},
-		{"attribute overwrites group", func(u *QSEoWUser) { u.Attributes = map[string]any{"group": "x"} }, "group", `QSEoWUser.Attributes["group"]`, ErrInvalidClaim, nil},
-		{"attribute overwrites name", func(u *QSEoWUser) { u.Name = "A"; u.Attributes = map[string]any{"name": "B"} }, "name", `QSEoWUser.Attributes["name"]`, ErrInvalidClaim, nil},
-		{"attribute overwrites aud", func(u *QSEoWUser) { u.Attributes = map[string]any{"aud": "x"} }, "aud", `QSEoWUser.Attributes["aud"]`, ErrInvalidClaim, nil},
-		{"attribute is exp", func(u *QSEoWUser) { u.Attributes = map[string]any{"exp": 1} }, "exp", `QSEoWUser.Attributes["exp"]`, ErrInvalidClaim, nil},
-		{"attribute name empty", func(u *QSEoWUser) { u.Attributes = map[string]any{"": "x"} }, "", `QSEoWUser.Attributes[""]`, ErrInvalidClaim, nil},
-		{"attribute name smuggles a claim", func(u *QSEoWUser) { u.Attributes = map[string]any{`x":"1","userId`: "admin"} }, `x":"1","userId`, `QSEoWUser.Attributes["x\":\"1\",\"userId"]`, ErrInvalidClaim, nil},
-		{"attribute name with newline", func(u *QSEoWUser) { u.Attributes = map[string]any{"a\nb": "x"} }, "a\nb", `QSEoWUser.Attributes["a\nb"]`, ErrInvalidClaim, nil},
-		{"attribute nil", func(u *QSEoWUser) { u.Attributes = map[string]any{"dept": nil} }, "dept", `QSEoWUser.Attributes["dept"]`, ErrInvalidClaim, nil},
-		{"attribute map value", func(u *QSEoWUser) { u.Attributes = map[string]any{"dept": map[string]string{}} }, "dept", `QSEoWUser.Attributes["dept"]`, ErrInvalidClaim, nil},
-		{"user ID claim is email and email given", func(u *QSEoWUser) { u.Email = "a@b" }, "email", "QSEoWUser.Email", ErrInvalidClaim, []QSEoWOption{WithUserIDClaim("email")}},
-		{"attribute NaN", func(u *QSEoWUser) { u.Attributes = map[string]any{"score": math.NaN()} }, "score", `QSEoWUser.Attributes["score"]`, ErrInvalidClaim, nil},
-		{"attribute +Inf", func(u *QSEoWUser) { u.Attributes = map[string]any{"score": math.Inf(1)} }, "score", `QSEoWUser.Attributes["score"]`, ErrInvalidClaim, nil},
-		{"attribute -Inf float32", func(u *QSEoWUser) { u.Attributes = map[string]any{"score": float32(math.Inf(-1))} }, "score", `QSEoWUser.Attributes["score"]`, ErrInvalidClaim, nil},
-		{"user ID not UTF-8", func(u *QSEoWUser) { u.UserID = "M\xfcller" }, "userId", "QSEoWUser.UserID", ErrInvalidClaim, nil},
-		{"directory not UTF-8", func(u *QSEoWUser) { u.UserDirectory = "D\xff" }, "userDirectory", "QSEoWUser.UserDirectory", ErrInvalidClaim, nil},
-		{"name not UTF-8", func(u *QSEoWUser) { u.Name = "M\xf6ller" }, "name", "QSEoWUser.Name", ErrInvalidClaim, nil},
-		{"email not UTF-8", func(u *QSEoWUser) { u.Email = "m\xfc@example.com" }, "email", "QSEoWUser.Email", ErrInvalidClaim, nil},
-		{"group not UTF-8", func(u *QSEoWUser) { u.Groups = []string{"ok", "gr\xfcppe"} }, "group", "QSEoWUser.Groups[1]", ErrInvalidClaim, nil},
-		{"attribute name not UTF-8", func(u *QSEoWUser) { u.Attributes = map[string]any{"dept\xfc": "x"} }, "(not UTF-8)", "QSEoWUser.Attributes[(not UTF-8)]", ErrInvalidClaim, nil},
-		{"attribute value not UTF-8", func(u *QSEoWUser) { u.Attributes = map[string]any{"dept": "M\xfcnchen"} }, "dept", `QSEoWUser.Attributes["dept"]`, ErrInvalidClaim, nil},
-		{"attribute list not UTF-8", func(u *QSEoWUser) { u.Attributes = map[string]any{"tags": []string{"a", "\xff"}} }, "tags", `QSEoWUser.Attributes["tags"]`, ErrInvalidClaim, nil},
+		{"empty user ID", func(u *QSEoWUser) { u.UserID = "" }, "userId", "QSEoWUser.UserID", errMissingClaim, nil},
+		{"empty directory", func(u *QSEoWUser) { u.UserDirectory = "" }, "userDirectory", "QSEoWUser.UserDirectory", errMissingClaim, nil},
+		{"blank user ID", func(u *QSEoWUser) { u.UserID = "  " }, "userId", "QSEoWUser.UserID", errInvalidClaim, nil},
+		{"space around directory", func(u *QSEoWUser) { u.UserDirectory = "DIR " }, "userDirectory", "QSEoWUser.UserDirectory", errInvalidClaim, nil},
+		{"backslash in user ID", func(u *QSEoWUser) { u.UserID = `DIR\anna` }, "userId", "QSEoWUser.UserID", errInvalidClaim, nil},
+		{"backslash in directory", func(u *QSEoWUser) { u.UserDirectory = `A\B` }, "userDirectory", "QSEoWUser.UserDirectory", errInvalidClaim, nil},
+		{"renamed claim in error", func(u *QSEoWUser) { u.UserID = "" }, "user", "QSEoWUser.UserID", errMissingClaim, []QSEoWOption{WithUserIDClaim("user")}},
+		{"empty group", func(u *QSEoWUser) { u.Groups = []string{"a", " "} }, "group", "QSEoWUser.Groups[1]", errInvalidClaim, nil},
+		{"attribute overwrites user ID", func(u *QSEoWUser) { u.Attributes = map[string]any{"userId": "eve"} }, "userId", `QSEoWUser.Attributes["userId"]`, errInvalidClaim, nil},
+		{"attribute overwrites group", func(u *QSEoWUser) { u.Attributes = map[string]any{"group": "x"} }, "group", `QSEoWUser.Attributes["group"]`, errInvalidClaim, nil},
+		{"attribute overwrites name", func(u *QSEoWUser) { u.Name = "A"; u.Attributes = map[string]any{"name": "B"} }, "name", `QSEoWUser.Attributes["name"]`, errInvalidClaim, nil},
+		{"attribute overwrites aud", func(u *QSEoWUser) { u.Attributes = map[string]any{"aud": "x"} }, "aud", `QSEoWUser.Attributes["aud"]`, errInvalidClaim, nil},
+		{"attribute is exp", func(u *QSEoWUser) { u.Attributes = map[string]any{"exp": 1} }, "exp", `QSEoWUser.Attributes["exp"]`, errInvalidClaim, nil},
+		{"attribute name empty", func(u *QSEoWUser) { u.Attributes = map[string]any{"": "x"} }, "", `QSEoWUser.Attributes[""]`, errInvalidClaim, nil},
+		{"attribute name smuggles a claim", func(u *QSEoWUser) { u.Attributes = map[string]any{`x":"1","userId`: "admin"} }, `x":"1","userId`, `QSEoWUser.Attributes["x\":\"1\",\"userId"]`, errInvalidClaim, nil},
+		{"attribute name with newline", func(u *QSEoWUser) { u.Attributes = map[string]any{"a\nb": "x"} }, "a\nb", `QSEoWUser.Attributes["a\nb"]`, errInvalidClaim, nil},
+		{"attribute nil", func(u *QSEoWUser) { u.Attributes = map[string]any{"dept": nil} }, "dept", `QSEoWUser.Attributes["dept"]`, errInvalidClaim, nil},
+		{"attribute map value", func(u *QSEoWUser) { u.Attributes = map[string]any{"dept": map[string]string{}} }, "dept", `QSEoWUser.Attributes["dept"]`, errInvalidClaim, nil},
+		{"user ID claim is email and email given", func(u *QSEoWUser) { u.Email = "a@b" }, "email", "QSEoWUser.Email", errInvalidClaim, []QSEoWOption{WithUserIDClaim("email")}},
+		{"attribute NaN", func(u *QSEoWUser) { u.Attributes = map[string]any{"score": math.NaN()} }, "score", `QSEoWUser.Attributes["score"]`, errInvalidClaim, nil},
+		{"attribute +Inf", func(u *QSEoWUser) { u.Attributes = map[string]any{"score": math.Inf(1)} }, "score", `QSEoWUser.Attributes["score"]`, errInvalidClaim, nil},
+		{"attribute -Inf float32", func(u *QSEoWUser) { u.Attributes = map[string]any{"score": float32(math.Inf(-1))} }, "score", `QSEoWUser.Attributes["score"]`, errInvalidClaim, nil},
+		{"user ID not UTF-8", func(u *QSEoWUser) { u.UserID = "M\xfcller" }, "userId", "QSEoWUser.UserID", errInvalidClaim, nil},
+		{"directory not UTF-8", func(u *QSEoWUser) { u.UserDirectory = "D\xff" }, "userDirectory", "QSEoWUser.UserDirectory", errInvalidClaim, nil},
+		{"name not UTF-8", func(u *QSEoWUser) { u.Name = "M\xf6ller" }, "name", "QSEoWUser.Name", errInvalidClaim, nil},
+		{"email not UTF-8", func(u *QSEoWUser) { u.Email = "m\xfc@example.com" }, "email", "QSEoWUser.Email", errInvalidClaim, nil},
+		{"group not UTF-8", func(u *QSEoWUser) { u.Groups = []string{"ok", "gr\xfcppe"} }, "group", "QSEoWUser.Groups[1]", errInvalidClaim, nil},
+		{"attribute name not UTF-8", func(u *QSEoWUser) { u.Attributes = map[string]any{"dept\xfc": "x"} }, "(not UTF-8)", "QSEoWUser.Attributes[(not UTF-8)]", errInvalidClaim, nil},
+		{"attribute value not UTF-8", func(u *QSEoWUser) { u.Attributes = map[string]any{"dept": "M\xfcnchen"} }, "dept", `QSEoWUser.Attributes["dept"]`, errInvalidClaim, nil},
+		{"attribute list not UTF-8", func(u *QSEoWUser) { u.Attributes = map[string]any{"tags": []string{"a", "\xff"}} }, "tags", `QSEoWUser.Attributes["tags"]`, errInvalidClaim, nil},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -167,7 +167,7 @@ func TestNewQSEoWOptionErrors(t *testing.T) {
 			q, err := NewQSEoW(tc.signer, tc.opts...)
 			require.Error(t, err)
 			assert.Nil(t, q)
-			assert.ErrorIs(t, err, ErrInvalidOption)
+			assert.ErrorIs(t, err, errInvalidOption)
 			for _, o := range tc.options {
 				assert.Contains(t, err.Error(), o)
 				assert.True(t, hasOption(unjoin(err), o), "an *OptionError names %s", o)
@@ -225,7 +225,7 @@ func TestBuilderKeyErrorKeepsCause(t *testing.T) {
 	for _, err := range []error{qerr, cerr} {
 		require.Error(t, err)
 		assert.ErrorIs(t, err, ErrKey)
-		assert.ErrorIs(t, err, ErrInvalidOption)
+		assert.ErrorIs(t, err, errInvalidOption)
 		var oe *OptionError
 		require.ErrorAs(t, err, &oe)
 		assert.Equal(t, "signer", oe.Option)

@@ -210,20 +210,21 @@ func tokenTimes(now time.Time, ttl, nbfSkew time.Duration) (iat, nbf, exp time.T
 	return time.Unix(i, 0).UTC(), time.Unix(n, 0).UTC(), time.Unix(e, 0).UTC(), nil
 }
 
-// Sentinel errors. Errors returned by this package wrap one of them; match
-// with errors.Is.
+// Errors. A value the caller gave that the variant refuses is a
+// [*ClaimError] (a user's claim) or an [*OptionError] (an option or a
+// constructor's parameter): match them with errors.As. A key or a signer
+// that fails wraps [ErrKey] or [ErrSigner]: match with errors.Is. A token a
+// verifier refuses is a [*VerifyError], matched with errors.As too.
 var (
-	// ErrMissingClaim: a claim the variant requires is empty.
-	ErrMissingClaim = errors.New("qsjwt: missing claim")
-	// ErrInvalidClaim: a claim has a value the variant refuses.
-	ErrInvalidClaim = errors.New("qsjwt: invalid claim")
-	// ErrInvalidOption: an option or a constructor's parameter has a value
-	// the variant refuses.
-	ErrInvalidOption = errors.New("qsjwt: invalid option")
 	// ErrSigner: the signer failed or does not fit the algorithm.
 	ErrSigner = errors.New("qsjwt: signer")
 	// ErrKey: a key or certificate could not be used.
 	ErrKey = errors.New("qsjwt: key")
+
+	// The kinds of *ClaimError and *OptionError, for the package itself.
+	errMissingClaim  = errors.New("qsjwt: missing claim")
+	errInvalidClaim  = errors.New("qsjwt: invalid claim")
+	errInvalidOption = errors.New("qsjwt: invalid option")
 )
 
 // ClaimError reports a claim that the variant's rules refuse.
@@ -234,8 +235,8 @@ type ClaimError struct {
 	Field string
 	// Reason says what is wrong and what Qlik expects.
 	Reason string
-	// Err is ErrMissingClaim or ErrInvalidClaim.
-	Err error
+
+	err error // errMissingClaim or errInvalidClaim
 }
 
 func (e *ClaimError) Error() string {
@@ -245,8 +246,9 @@ func (e *ClaimError) Error() string {
 	return fmt.Sprintf("qsjwt: claim %q: %s", e.Claim, e.Reason)
 }
 
-// Unwrap returns the sentinel, ErrMissingClaim or ErrInvalidClaim.
-func (e *ClaimError) Unwrap() error { return e.Err }
+// Unwrap returns whether the claim is missing or refused, as an error of
+// the package's own.
+func (e *ClaimError) Unwrap() error { return e.err }
 
 // OptionError reports an option, or a required parameter of a
 // constructor, with a value the variant refuses.
@@ -264,13 +266,13 @@ type OptionError struct {
 
 func (e *OptionError) Error() string { return fmt.Sprintf("qsjwt: %s: %s", e.Option, e.Reason) }
 
-// Unwrap returns ErrInvalidOption and the Cause, when there is one, so that
-// errors.Is matches either.
+// Unwrap returns the Cause, when there is one (for a key, an error wrapping
+// [ErrKey]), so that errors.Is matches it.
 func (e *OptionError) Unwrap() []error {
 	if e.Cause != nil {
-		return []error{ErrInvalidOption, e.Cause}
+		return []error{errInvalidOption, e.Cause}
 	}
-	return []error{ErrInvalidOption}
+	return []error{errInvalidOption}
 }
 
 // claimSet collects the claims of one token and refuses a name given twice,
@@ -280,7 +282,7 @@ type claimSet struct{ claims []engine.Claim }
 func (s *claimSet) add(name, field string, value any) error {
 	for _, c := range s.claims {
 		if c.Name == name {
-			return &ClaimError{Claim: name, Field: field, Reason: "is already set by another field or option; give each claim once", Err: ErrInvalidClaim}
+			return &ClaimError{Claim: name, Field: field, Reason: "is already set by another field or option; give each claim once", err: errInvalidClaim}
 		}
 	}
 	s.claims = append(s.claims, engine.Claim{Name: name, Value: value})

@@ -52,20 +52,17 @@ type messageSigner interface {
 	SignMessage(ctx context.Context, message []byte, hash crypto.Hash) ([]byte, error)
 }
 
-// SignFunc is the signing half of a [Signer] as a function: SignDigest. See
-// [SignerFunc].
-type SignFunc func(ctx context.Context, digest []byte, hash crypto.Hash) ([]byte, error)
-
-// SignerFunc adapts a public key and a signing function to a [Signer], for a
-// remote signing service or a KMS that needs no type of its own. The public key
-// is checked when a builder is made with it.
-func SignerFunc(public crypto.PublicKey, sign SignFunc) Signer {
+// SignerFunc adapts a public key and a signing function, the SignDigest
+// half of a [Signer], to a [Signer], for a remote signing service or a KMS
+// that needs no type of its own. The public key is checked when a builder
+// is made with it.
+func SignerFunc(public crypto.PublicKey, sign func(ctx context.Context, digest []byte, hash crypto.Hash) ([]byte, error)) Signer {
 	return funcSigner{public: public, sign: sign}
 }
 
 type funcSigner struct {
 	public crypto.PublicKey
-	sign   SignFunc
+	sign   func(ctx context.Context, digest []byte, hash crypto.Hash) ([]byte, error)
 }
 
 func (s funcSigner) Public() crypto.PublicKey { return s.public }
@@ -212,7 +209,7 @@ func signToken(ctx context.Context, s Signer, alg Algorithm, kid string, claims 
 	if err != nil {
 		var ce *engine.ClaimError
 		if errors.As(err, &ce) {
-			return "", &ClaimError{Claim: ce.Claim, Reason: ce.Reason, Err: ErrInvalidClaim}
+			return "", &ClaimError{Claim: ce.Claim, Reason: ce.Reason, err: errInvalidClaim}
 		}
 		return "", fmt.Errorf("%w: %w", ErrSigner, err)
 	}

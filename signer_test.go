@@ -43,7 +43,7 @@ func TestSignerChecksEverySignature(t *testing.T) {
 	verifyStdlib(t, tok.Raw, testCertKey(t))
 
 	for name, tc := range map[string]struct {
-		sign SignFunc
+		sign func(ctx context.Context, digest []byte, hash crypto.Hash) ([]byte, error)
 		want string
 	}{
 		"short signature": {func(ctx context.Context, d []byte, h crypto.Hash) ([]byte, error) {

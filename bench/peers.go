@@ -250,7 +250,7 @@ func verifiers(s *setup) (raw func() error, cands []candidate, err error) {
 		gjwt.WithTimeFunc(clock), gjwt.WithExpirationRequired(), gjwt.WithIssuedAt())
 	allowed := []string{"RS256"}
 	cands = []candidate{
-		{"qsjwt Cloud verifier (today)", false, func() error { _, err := cv.Verify(tok); return err }},
+		{"qsjwt Cloud verifier", false, func() error { _, err := cv.Verify(tok); return err }},
 		{"engine primitive alone", false, func() error {
 			c, err := engine.ParseCompact(tok)
 			if err != nil {

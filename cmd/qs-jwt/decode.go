@@ -21,25 +21,18 @@ const tokenRef = "in the token"
 // thousands (duplicate claim names), and each is a line.
 const maxProblems = 20
 
-// problemOption is the verifier option a problem points at ("" for the
-// token's own problems), by its Go name, as optionFlags keys them.
-//
-// It reads the problem's claim today. When the library's Problem carries
-// the option in a field of its own, this becomes `return p.Option`.
-func problemOption(p qsjwt.Problem) string {
-	return map[string]string{"header.kid": "WithKeyID", "iss": "WithIssuer", "signature": "WithPublicKey"}[p.Claim]
-}
-
-// optionNames rewrites the option names the verifier's rules mention, such
-// as "(WithAudience)", into decode's flags.
-func optionNames() *strings.Replacer {
-	var pairs []string
-	for o, f := range optionFlags {
-		if f.decode != "" && strings.HasPrefix(o, "With") { // rule text names options, never parameters
-			pairs = append(pairs, o, f.decode)
-		}
+// problemFlag is the flag of decode's that fixes a problem: the flag of the
+// verifier option the problem names (Problem.Option), the flag that gave the
+// key for "key", and tokenRef for a problem in the token itself.
+func problemFlag(p qsjwt.Problem, keyFlag string) string {
+	switch flag := optionFlags[p.Option].decode; flag {
+	case "":
+		return tokenRef
+	case "--cert-publickey-file":
+		return keyFlag
+	default:
+		return flag
 	}
-	return strings.NewReplacer(pairs...)
 }
 
 // problemSubject names what a problem is about, quoting names that come
@@ -260,7 +253,17 @@ func (e *env) printDecoded(d *qsjwt.Decoded, asJSON bool, r result) error {
 		if r.variant != "" {
 			out["variant"] = jsonValue(r.variant)
 			out["accepted"] = jsonValue(r.refused == nil)
-			out["problems"] = jsonValue(append([]qsjwt.Problem{}, shown...))
+			type problem struct {
+				Claim   string `json:"claim"`
+				Rule    string `json:"rule"`
+				Flag    string `json:"flag,omitempty"` // the flag that fixes it; none for the token's own
+				Warning bool   `json:"warning,omitempty"`
+			}
+			list := make([]problem, len(shown))
+			for i, p := range shown {
+				list[i] = problem{p.Claim, p.Rule, strings.TrimPrefix(problemFlag(p, r.keyFlag), tokenRef), p.Warning}
+			}
+			out["problems"] = jsonValue(list)
 			if n := len(problems) - len(shown); n > 0 {
 				out["problemsNotShown"] = jsonValue(n)
 			}
@@ -287,18 +290,10 @@ func (e *env) printDecoded(d *qsjwt.Decoded, asJSON bool, r result) error {
 			fmt.Fprintf(e.stdout, "verdict:   %s would refuse this token (problems on stderr)\n", variantName(r.variant))
 		}
 	}
-	rename := optionNames()
 	var errs []error
 	for _, p := range shown {
-		flag := optionFlags[problemOption(p)].decode
-		switch {
-		case flag == "":
-			flag = tokenRef
-		case flag == "--cert-publickey-file":
-			flag = r.keyFlag
-		}
-		rule := strings.ReplaceAll(rename.Replace(p.Rule), " ("+flag+")", "") // the line ends with it
-		msg := fmt.Sprintf("%s: %s", problemSubject(p.Claim), rule)
+		flag := problemFlag(p, r.keyFlag)
+		msg := fmt.Sprintf("%s: %s", problemSubject(p.Claim), p.Rule)
 		if p.Warning {
 			e.warnf("%s (%s)", msg, flag)
 			continue
@@ -324,12 +319,12 @@ func verifierError(err error, keyFlag string) error {
 		var oe *qsjwt.OptionError
 		if errors.As(e, &oe) {
 			msg = oe.Reason
-			if f := optionFlags[oe.Option].decode; f != "" && oe.Option != "WithPublicKey" {
-				out = append(out, usagef(f, "%s", optionNames().Replace(msg)))
+			if f := optionFlags[oe.Option].decode; f != "" {
+				out = append(out, usagef(f, "%s", msg))
 				continue
 			}
 		}
-		out = append(out, failf(keyFlag, "%s", optionNames().Replace(msg)))
+		out = append(out, failf(keyFlag, "%s", msg))
 	}
 	return errors.Join(out...)
 }

@@ -95,9 +95,8 @@ type optionFlag struct{ create, decode, keygen string }
 
 // optionFlags maps each library option, by its Go name, to the flags that
 // set it. It is the one place that ties options to flags: builder,
-// verifier and certificate errors (OptionError.Option), the options the
-// verifier's rules name ("... (WithAudience)"), and the options the
-// verifier's problems point at (problemOption) are all read through it.
+// verifier and certificate errors (OptionError.Option) and the verifier's
+// problems (Problem.Option) are both read through it.
 var optionFlags = map[string]optionFlag{
 	"WithTTL":                {create: "--expires"},
 	"WithNotBeforeSkew":      {create: "--expires"},
@@ -113,7 +112,6 @@ var optionFlags = map[string]optionFlag{
 	"clientID":               {create: "--client-id"}, // NewClientAssertion's parameters
 	"tenantURL":              {create: "--tenant"},
 	"key":                    {decode: "--cert-publickey-file"}, // the verifiers' first parameter
-	"WithPublicKey":          {decode: "--cert-publickey-file"}, // what a signature problem points at
 	"WithCommonName":         {keygen: "--cn"},
 	"WithValidity":           {create: "--cert-create-expires-days", keygen: "--days"},
 }

@@ -35,8 +35,8 @@ func TestFlatten(t *testing.T) {
 func TestLibError(t *testing.T) {
 	err := libError(errors.Join(
 		&qsjwt.OptionError{Option: "issuer", Reason: "the issuer is empty"},
-		&qsjwt.ClaimError{Claim: "sub", Field: "CloudUser.Subject", Reason: "is empty", Err: qsjwt.ErrMissingClaim},
-		&qsjwt.ClaimError{Claim: "groups", Field: "CloudUser.Groups[2]", Reason: "a group name is empty", Err: qsjwt.ErrInvalidClaim},
+		&qsjwt.ClaimError{Claim: "sub", Field: "CloudUser.Subject", Reason: "is empty"},
+		&qsjwt.ClaimError{Claim: "groups", Field: "CloudUser.Groups[2]", Reason: "a group name is empty"},
 		fmt.Errorf("%w: RSA key has 1024 bits", qsjwt.ErrKey),
 	), "--cert-privatekey-env", map[string]string{"--sub": "--userid"})
 	var b bytes.Buffer

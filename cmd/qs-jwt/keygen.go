@@ -17,7 +17,7 @@ func runKeygen(e *env, args []string) error {
 	typ = "rsa"
 	fs.IntVar(&bits, "bits", 3072, "RSA key size: 2048, 3072 or 4096")
 	fs.IntVar(&days, "days", 1825, "`days` the self-signed certificate is valid")
-	fs.StringVar(&cn, "cn", qsjwt.DefaultCommonName, "the certificate's common `name`")
+	fs.StringVar(&cn, "cn", "qs-jwt", "the certificate's common `name`")
 	fs.StringVar(&prefix, "cert-file-prefix", "", "`prefix` of the file names: a directory with a trailing /, or a name prefix")
 	fs.BoolVar(&force, "force", false, "overwrite existing key files")
 	fs.BoolVar(&jwk, "jwk", false, "also write the public key as a JSON Web Key, <P>publickey.jwk (kid: the thumbprint), e.g. for a Qlik Cloud OAuth client")

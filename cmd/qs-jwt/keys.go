@@ -133,7 +133,7 @@ type signingKey struct {
 func (k *keyFlags) load(e *env) (*signingKey, error) {
 	if k.create {
 		const flag = "--cert-create"
-		nk, err := makeKey(qsjwt.RSA3072, k.days, qsjwt.DefaultCommonName, flag, "--cert-create-expires-days")
+		nk, err := makeKey(qsjwt.RSA3072, k.days, "qs-jwt", flag, "--cert-create-expires-days")
 		if err != nil {
 			return nil, err
 		}

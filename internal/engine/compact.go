@@ -32,6 +32,14 @@ type Compact struct {
 	Signature []byte
 }
 
+// base64url is the base64url alphabet (A-Z a-z 0-9 - _) as a 256-bit set:
+// bit c&63 of word c>>6 is set for each of its bytes. One lookup per byte
+// keeps the scan of a token a small part of verifying it.
+var base64url = [4]uint64{
+	1<<'-' | 0x3ff<<'0', // - 0-9
+	0x3ffffff<<('A'-64) | 1<<('_'-64) | 0x3ffffff<<('a'-64), // A-Z _ a-z
+}
+
 // segments names the three segments in errors.
 var segments = [3]string{"header", "payload", "signature"}
 
@@ -48,7 +56,7 @@ func ParseCompact(token string) (Compact, error) {
 	for i := 0; i < len(token); i++ {
 		c := token[i]
 		switch {
-		case c >= 'A' && c <= 'Z', c >= 'a' && c <= 'z', c >= '0' && c <= '9', c == '-', c == '_':
+		case base64url[c>>6]&(1<<(c&63)) != 0:
 		case c == '.':
 			if n == 2 {
 				return Compact{}, fmt.Errorf("%w: more than three segments (a JWE has five; Qlik takes a signed JWT)", ErrMalformed)

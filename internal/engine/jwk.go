@@ -1,6 +1,8 @@
 package engine
 
 import (
+	"bytes"
+	"crypto"
 	"crypto/rsa"
 	"encoding/json"
 	"errors"
@@ -46,4 +48,61 @@ func PublicJWK(pub *rsa.PublicKey, kid string) ([]byte, error) {
 		}
 	}
 	return data, nil
+}
+
+// Errors of ParseJWK.
+var (
+	// ErrPrivateJWK: the JWK holds a private or secret key.
+	ErrPrivateJWK = errors.New("private key given where the public key or certificate belongs")
+	// ErrUnsupportedJWK: the JWK is for encryption or another algorithm.
+	ErrUnsupportedJWK = errors.New("unsupported JWK")
+)
+
+// ParseJWK reads one JSON Web Key, or a JWK Set holding exactly one key, and
+// returns its public key. A private RSA, EC or OKP key and a symmetric ("oct")
+// key give ErrPrivateJWK; a key meant for encryption ("use": "enc") or for an
+// algorithm other than RS256/RS384/RS512 gives ErrUnsupportedJWK; anything
+// else that does not parse, another error. Errors never contain key material.
+func ParseJWK(data []byte) (crypto.PublicKey, error) {
+	var set struct {
+		Keys []json.RawMessage `json:"keys"`
+	}
+	if err := json.Unmarshal(data, &set); err != nil {
+		return nil, errors.New("not a JSON Web Key: the JSON does not parse")
+	}
+	if set.Keys != nil {
+		if len(set.Keys) != 1 {
+			return nil, fmt.Errorf("a JWK Set with %d keys; give the one key Qlik verifies with", len(set.Keys))
+		}
+		data = set.Keys[0]
+	}
+	// Refuse private and secret keys before jwx parses them, so that no
+	// error of jwx's could echo their members.
+	var hint struct {
+		Kty string          `json:"kty"`
+		D   json.RawMessage `json:"d"`
+		K   json.RawMessage `json:"k"`
+		Use string          `json:"use"`
+		Alg string          `json:"alg"`
+	}
+	if err := json.Unmarshal(data, &hint); err != nil {
+		return nil, errors.New("not a JSON Web Key: the key is not a JSON object")
+	}
+	switch {
+	case hint.D != nil || hint.K != nil || hint.Kty == "oct":
+		return nil, fmt.Errorf("%w (a JWK with kty %q holding a private or secret key)", ErrPrivateJWK, hint.Kty)
+	case hint.Use != "" && hint.Use != "sig":
+		return nil, fmt.Errorf("%w: the key is for %q, not for signatures (\"use\": \"sig\")", ErrUnsupportedJWK, hint.Use)
+	case hint.Alg != "" && hint.Alg != "RS256" && hint.Alg != "RS384" && hint.Alg != "RS512":
+		return nil, fmt.Errorf("%w: the key is for algorithm %q; Qlik verifies RS256, RS384 or RS512", ErrUnsupportedJWK, hint.Alg)
+	}
+	key, err := jwk.ParseKey(bytes.Clone(data))
+	if err != nil {
+		return nil, fmt.Errorf("not a usable JSON Web Key (kty %q)", hint.Kty)
+	}
+	var raw any
+	if err := key.Raw(&raw); err != nil {
+		return nil, fmt.Errorf("not a usable JSON Web Key (kty %q)", hint.Kty)
+	}
+	return raw, nil
 }
