@@ -5,13 +5,10 @@ package qsjwt
 // received.
 
 import (
-	"bytes"
 	"crypto/ecdsa"
 	"crypto/rsa"
-	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"strconv"
 	"strings"
 	"time"
@@ -76,7 +73,7 @@ func VerifyClientAssertion(token string, jwk []byte, clientID, tenantURL string,
 // assertionCheck collects the problems of one assertion.
 type assertionCheck struct {
 	VerifyError
-	claims map[string]json.RawMessage
+	claims map[string]string
 }
 
 func (a *assertionCheck) refuse(claim, format string, args ...any) {
@@ -97,8 +94,8 @@ func (a *assertionCheck) run(token string, pub any, kid, alg, clientID, aud stri
 		a.refuse("token", "%v", err)
 		return Token{}
 	}
-	header, hdups, herr := jsonObject(c.Header)
-	claims, cdups, cerr := jsonObject(c.Payload)
+	header, hdups, herr := jsonMembers(c.Header)
+	claims, cdups, cerr := jsonMembers(c.Payload)
 	if herr != nil {
 		a.refuse("header", "is not a JSON object")
 	}
@@ -157,7 +154,7 @@ func (a *assertionCheck) run(token string, pub any, kid, alg, clientID, aud stri
 			a.refuse(n, "is %q; Qlik Cloud requires the OAuth client's ID, %q", v, clientID)
 		}
 	}
-	if raw, ok := claims["aud"]; ok && bytes.HasPrefix(bytes.TrimSpace(raw), []byte("[")) {
+	if raw, ok := claims["aud"]; ok && strings.HasPrefix(raw, "[") {
 		a.refuse("aud", "is an array; give the string %q", aud)
 	} else if v, ok := a.str("aud"); ok && v != aud {
 		a.refuse("aud", "is %q; Qlik Cloud requires the token endpoint exactly, %q (no trailing slash)", v, aud)
@@ -213,7 +210,7 @@ func (a *assertionCheck) date(name string) (time.Time, bool) {
 		}
 		return time.Time{}, false
 	}
-	n, err := strconv.ParseInt(string(bytes.TrimSpace(raw)), 10, 64)
+	n, err := strconv.ParseInt(raw, 10, 64)
 	if err != nil || n < minNumericDate || n > maxNumericDate {
 		a.refuse(name, "is not a NumericDate in whole seconds (a JSON integer)")
 		return time.Time{}, false
@@ -221,44 +218,20 @@ func (a *assertionCheck) date(name string) (time.Time, bool) {
 	return time.Unix(n, 0).UTC(), true
 }
 
-// jsonString returns raw as a string when it is a JSON string.
-func jsonString(raw json.RawMessage) (string, bool) {
-	var s string
-	if !bytes.HasPrefix(bytes.TrimSpace(raw), []byte(`"`)) || json.Unmarshal(raw, &s) != nil {
-		return "", false
-	}
-	return s, true
-}
-
-// jsonObject reads a JSON object member by member and returns its members
-// and every name given more than once.
-func jsonObject(js []byte) (map[string]json.RawMessage, []string, error) {
-	dec := json.NewDecoder(bytes.NewReader(js))
-	if tok, err := dec.Token(); err != nil || tok != json.Delim('{') {
-		return nil, nil, errors.New("not an object")
-	}
-	m := map[string]json.RawMessage{}
-	var dups []string
-	for dec.More() {
-		tok, err := dec.Token()
-		if err != nil {
-			return nil, nil, err
-		}
-		name, _ := tok.(string)
-		var v json.RawMessage
-		if err := dec.Decode(&v); err != nil {
-			return nil, nil, err
-		}
-		if _, seen := m[name]; seen {
-			dups = append(dups, name)
-		}
-		m[name] = v
-	}
-	if _, err := dec.Token(); err != nil {
+// jsonMembers reads a JSON object with the verifiers' reader (jsonobject.go):
+// its members' raw values by name, and every name given more than once.
+func jsonMembers(js []byte) (map[string]string, []string, error) {
+	o, err := parseObject(string(js))
+	if err != nil {
 		return nil, nil, err
 	}
-	if _, err := dec.Token(); err != io.EOF {
-		return nil, nil, errors.New("more after the object")
+	m := make(map[string]string, len(o.members))
+	var dups []string
+	for _, mb := range o.members {
+		m[mb.name] = mb.raw
+		if mb.times > 1 {
+			dups = append(dups, mb.name)
+		}
 	}
 	return m, dups, nil
 }

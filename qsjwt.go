@@ -247,8 +247,12 @@ func (e *ClaimError) Error() string {
 }
 
 // Unwrap returns whether the claim is missing or refused, as an error of
-// the package's own.
+// the package's own; ask [ClaimError.Missing].
 func (e *ClaimError) Unwrap() error { return e.err }
+
+// Missing reports whether the claim is required and was not given (or
+// empty), rather than given with a value the variant refuses.
+func (e *ClaimError) Missing() bool { return e.err == errMissingClaim }
 
 // OptionError reports an option, or a required parameter of a
 // constructor, with a value the variant refuses.
