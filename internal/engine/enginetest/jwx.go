@@ -21,28 +21,29 @@ func JWXVerify(token, alg string, pub *rsa.PublicKey) ([]byte, error) {
 	return jws.Verify([]byte(token), jws.WithKey(jwa.SignatureAlgorithm(alg), pub))
 }
 
-// JWXClaims verifies token with jwx's jwt.Parse (no validation of times or
-// audience) and returns its claims through jwx's own reading, in the types
-// encoding/json gives for the same JSON: NumericDates as float64 seconds,
-// and "aud" as a string when the token has a string. Comparing the result
-// with json.Unmarshal of the payload checks that jwx and the reader under
-// test see the same claims.
-func JWXClaims(token, alg string, pub *rsa.PublicKey) (map[string]any, error) {
-	payload, err := JWXVerify(token, alg, pub)
-	if err != nil {
-		return nil, err
-	}
+// JWXClaims verifies token with jwx's jwt.Parse under alg and pub (no
+// validation of times or audience) and returns the payload jwx read and its
+// claims through jwx's own reading, in the types encoding/json gives for the
+// same JSON: NumericDates as float64 seconds, and "aud" as a string when the
+// token has a string. Comparing the result with json.Unmarshal of the
+// payload checks that jwx and the reader under test see the same claims.
+func JWXClaims(token, alg string, pub *rsa.PublicKey) (payload []byte, claims map[string]any, err error) {
 	tok, err := jwt.Parse([]byte(token), jwt.WithKey(jwa.SignatureAlgorithm(alg), pub), jwt.WithValidate(false))
 	if err != nil {
-		return nil, fmt.Errorf("jwt.Parse: %w", err)
+		return nil, nil, fmt.Errorf("jwt.Parse: %w", err)
 	}
+	msg, err := jws.Parse([]byte(token))
+	if err != nil {
+		return nil, nil, fmt.Errorf("jws.Parse: %w", err)
+	}
+	payload = msg.Payload()
 	m, err := tok.AsMap(context.Background())
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	var raw map[string]any
 	if err := json.Unmarshal(payload, &raw); err != nil {
-		return nil, fmt.Errorf("the payload jwx verified is not a JSON object: %w", err)
+		return nil, nil, fmt.Errorf("the payload jwx verified is not a JSON object: %w", err)
 	}
 	for k, v := range m {
 		switch v := v.(type) {
@@ -60,5 +61,5 @@ func JWXClaims(token, alg string, pub *rsa.PublicKey) (map[string]any, error) {
 			m[k] = l
 		}
 	}
-	return m, nil
+	return payload, m, nil
 }
