@@ -45,6 +45,15 @@ FLOORS=(
   "./internal/engine:FuzzVerifyCompact:1000"
 )
 
+# seconds turns go test's elapsed time (57s, 1m3s, 1h0m2s) into seconds.
+seconds() {
+  local d=$1 n=0
+  if [[ $d =~ ([0-9]+)h ]]; then n=$((n + BASH_REMATCH[1] * 3600)); fi
+  if [[ $d =~ ([0-9]+)m ]]; then n=$((n + BASH_REMATCH[1] * 60)); fi
+  if [[ $d =~ ([0-9]+)s$ ]]; then n=$((n + BASH_REMATCH[1])); fi
+  echo "$n"
+}
+
 failed=()
 summary=()
 for entry in "${FLOORS[@]}"; do
@@ -57,12 +66,12 @@ for entry in "${FLOORS[@]}"; do
   log=$(mktemp)
   status=0
   go test -run '^$' -fuzz "^${name}\$" -fuzztime "$fuzztime" -fuzzminimizetime "$minimizetime" "$pkg" 2>&1 | tee "$log" || status=$?
-  # The last progress line: "fuzz: elapsed: 21s, execs: 80900 (423/sec), ...".
-  last=$(grep -E '^fuzz: elapsed: [0-9]+s, execs: [0-9]+' "$log" | tail -n 1 || true)
+  # The last progress line: "fuzz: elapsed: 1m3s, execs: 80900 (423/sec), ...".
+  last=$(grep -E '^fuzz: elapsed: [0-9hms]+, execs: [0-9]+' "$log" | tail -n 1 || true)
   execs=0
   elapsed=0
-  if [[ $last =~ elapsed:\ ([0-9]+)s,\ execs:\ ([0-9]+) ]]; then
-    elapsed=${BASH_REMATCH[1]}
+  if [[ $last =~ elapsed:\ ([0-9hms]+),\ execs:\ ([0-9]+) ]]; then
+    elapsed=$(seconds "${BASH_REMATCH[1]}")
     execs=${BASH_REMATCH[2]}
   fi
   rate=$((execs / (elapsed > 0 ? elapsed : 1)))
@@ -94,7 +103,7 @@ $name found a failing input: $pkg/$input
   2. Fix the bug. If the input shows a case worth its own test, add that test
      beside the code it checks.
   3. Name the seed for what it holds and commit it with the fix:
-       git mv $pkg/$input $pkg/testdata/fuzz/$name/<what-it-is>
+       mv $pkg/$input $pkg/testdata/fuzz/$name/<what-it-is>
        git add $pkg/testdata/fuzz/$name && git commit
 EOF
     fi
