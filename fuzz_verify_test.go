@@ -10,10 +10,12 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/qsjwt/qsjwt/internal/engine/enginetest"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -273,4 +275,26 @@ func checkAcceptedCloud(t *testing.T, token string, pub *rsa.PublicKey, cl *Clou
 	exp, _ := a.num("exp")
 	require.LessOrEqual(t, exp-iat, CloudMaxLifetime.Seconds())
 	require.LessOrEqual(t, exp-nbf, CloudMaxLifetime.Seconds())
+}
+
+// TestVerifyOracleChecksExactBytes shows that FuzzVerify's oracle would fail
+// on the malleable tokens of issue 10.3 (its seeds) if a verifier accepted
+// them: their signature verifies over the original bytes, which jwx v2
+// rebuilds from the decoded segments, but not over the bytes received, which
+// the oracle hashes.
+func TestVerifyOracleChecksExactBytes(t *testing.T) {
+	pub := testCertKey(t)
+	for _, name := range []string{"malleable-header-respaced", "malleable-crlf-in-payload"} {
+		lines := strings.Split(string(mustRead(t, "testdata/fuzz/FuzzVerify/"+name)), "\n")
+		require.True(t, strings.HasPrefix(lines[1], "string(") && strings.HasSuffix(lines[1], ")"), name)
+		token, err := strconv.Unquote(strings.TrimSuffix(strings.TrimPrefix(lines[1], "string("), ")"))
+		require.NoError(t, err, name)
+		dot := strings.LastIndexByte(token, '.')
+		sig, err := base64.RawURLEncoding.DecodeString(token[dot+1:])
+		require.NoError(t, err, name)
+		sum := sha256.Sum256([]byte(token[:dot]))
+		assert.Error(t, rsa.VerifyPKCS1v15(pub, crypto.SHA256, sum[:], sig), "%s: not signed over the bytes received", name)
+		_, err = enginetest.JWXVerify(token, "RS256", pub)
+		t.Logf("%s: jwx v2's jws.Verify, which rebuilds the signing input, returns %v", name, err)
+	}
 }
