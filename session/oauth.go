@@ -19,6 +19,7 @@ import (
 	"time"
 
 	"github.com/qsjwt/qsjwt"
+	"github.com/qsjwt/qsjwt/internal/sharedcall"
 )
 
 // OAuth grant types and the client assertion type of Qlik Cloud.
@@ -55,7 +56,7 @@ type OAuth struct {
 // oauthEntry is the cached token of one user and the request under way.
 type oauthEntry struct {
 	tok       qsjwt.Token
-	fetching  *call[qsjwt.Token]
+	fetching  *sharedcall.Call[qsjwt.Token]
 	fails     int
 	notBefore time.Time
 	lastErr   error
@@ -218,9 +219,9 @@ func (a *OAuth) token(ctx context.Context, field, value string) (qsjwt.Token, er
 	}
 	c := e.fetching
 	if c == nil {
-		c = newCall[qsjwt.Token]()
+		c = sharedcall.New[qsjwt.Token]()
 		e.fetching = c
-		go c.run(func() (tok qsjwt.Token, err error) {
+		go c.Run(func() (tok qsjwt.Token, err error) {
 			ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), a.loginTimeout)
 			defer cancel()
 			defer func() {
@@ -232,7 +233,7 @@ func (a *OAuth) token(ctx context.Context, field, value string) (qsjwt.Token, er
 		}, func(tok qsjwt.Token, err error) { a.fetched(e, tok, err) })
 	}
 	a.mu.Unlock()
-	return c.waitDetached(ctx)
+	return c.WaitDetached(ctx)
 }
 
 // pruneLocked forgets the users whose token has expired, with no request
