@@ -185,6 +185,7 @@ func newBrowserRig(t *testing.T, o rigOptions) *browserRig {
 	require.NoError(t, err)
 	cfg.QSEoW, err = qsjwt.NewQSEoW(qseowKey)
 	require.NoError(t, err)
+	require.NoError(t, emulatedOAuth(&cfg, r.tenant, cloudKey))
 	s, err := newSite(cfg)
 	require.NoError(t, err)
 	srv := &http.Server{Handler: s, TLSConfig: &tls.Config{Certificates: []tls.Certificate{c.leaf}}, ReadHeaderTimeout: 10 * time.Second,
@@ -305,6 +306,16 @@ func TestBrowserMashup(t *testing.T) {
 		assert.Contains(t, r.text(t, "qlik-rest"), u.user+"@example.com")
 		assert.Contains(t, r.text(t, "qlik-engine"), qliktest.SampleAppTitle)
 
+		// OAuth mode: the site impersonates the user; the page calls the
+		// tenant with the access token, cookie-less.
+		state, text = r.connect(t, "oauth")
+		require.Equal(t, "ready", state, text)
+		assert.Contains(t, text, u.cloudName)
+		assert.Equal(t, u.cloudName, r.text(t, "qlik-user"))
+		assert.Contains(t, r.text(t, "qlik-rest"), u.user+"@example.com")
+		assert.Contains(t, r.text(t, "qlik-rest"), "Authorization: Bearer")
+		assert.Contains(t, r.text(t, "qlik-engine"), qliktest.SampleAppTitle)
+
 		state, text = r.connect(t, "qseow")
 		require.Equal(t, "ready", state, text)
 		assert.Contains(t, text, u.qseowName)
@@ -314,6 +325,8 @@ func TestBrowserMashup(t *testing.T) {
 		r.signOut(t)
 	}
 	assert.Equal(t, 2, r.tenant.Logins(), "one Qlik Cloud login per user, made by the site")
+	assert.Equal(t, 1, r.tenant.OAuthTokensIssued("site-user-1001"), "one impersonation token for alice, from the site")
+	assert.Equal(t, 1, r.tenant.OAuthTokensIssued("site-user-1002"), "and one for bob")
 	for _, h := range r.cookieHosts(t) {
 		assert.NotContains(t, h, tenantHost, "proxy mode leaves no Qlik cookie in the browser")
 	}
@@ -332,7 +345,7 @@ func TestBrowserMashup(t *testing.T) {
 	for _, h := range r.cookieHosts(t) {
 		assert.NotContains(t, h, tenantHost, "no cookie of the tenant was kept")
 	}
-	t.Logf("two users in proxy and QSEoW mode, then direct mode, in Chromium: %s", time.Since(start).Round(10*time.Millisecond))
+	t.Logf("two users in proxy, OAuth and QSEoW mode, then direct mode, in Chromium: %s", time.Since(start).Round(10*time.Millisecond))
 }
 
 // With third-party cookies allowed, direct mode works: what made it fail

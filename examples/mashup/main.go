@@ -88,6 +88,8 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 	server := fs.String("server", os.Getenv("QSJWT_SERVER"), "QSEoW server URL; empty: an emulator")
 	prefix := fs.String("prefix", env("QSJWT_PREFIX", "jwt"), "the JWT virtual proxy's prefix")
 	keyFile := fs.String("key-file", os.Getenv("QSJWT_KEY_FILE"), "PEM private key for a real tenant or server (or the key itself in QSJWT_KEY)")
+	oauthClientID := fs.String("oauth-client-id", os.Getenv("QSJWT_OAUTH_CLIENT_ID"), "the tenant's OAuth impersonation client (OAuth mode; its secret in QSJWT_OAUTH_CLIENT_SECRET, or -oauth-keyid)")
+	oauthKeyID := fs.String("oauth-keyid", os.Getenv("QSJWT_OAUTH_KEY_ID"), "the kid of the key (-key-file) registered with the OAuth client, for a Private Key JWT instead of a secret")
 	appID := fs.String("app", env("QSJWT_APP_ID", qliktest.SampleAppID), "ID of the app the page opens over the engine WebSocket")
 	fs.SetOutput(out)
 	if err := fs.Parse(args); err != nil {
@@ -132,6 +134,14 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 		*tenant, *issuer, *keyID, *webID = tenantEmu.URL, tenantEmu.Issuer, tenantEmu.KeyID, tenantEmu.WebIntegrationID
 		cfg.CloudTransport = tenantEmu.Client().Transport
 		cloudKey, _ = qsjwt.SignerFromCrypto(tenantEmu.Key)
+		if err := emulatedOAuth(&cfg, tenantEmu, cloudKey); err != nil {
+			return err
+		}
+	} else if *oauthClientID != "" {
+		cfg.OAuthClientID = *oauthClientID
+		if cfg.OAuth, err = newOAuth(*tenant, *oauthClientID, os.Getenv("QSJWT_OAUTH_CLIENT_SECRET"), key, *oauthKeyID, nil); err != nil {
+			return err
+		}
 	}
 	if cfg.Cloud, err = qsjwt.NewCloud(cloudKey, *issuer, *keyID); err != nil {
 		return err
