@@ -151,6 +151,7 @@ type browserRig struct {
 type rigOptions struct {
 	allowThirdPartyCookies bool // the browser keeps the tenant's cookies on the site's page
 	unlistedOrigin         bool // the tenant's web integration does not list the site's origin
+	oauthUnlistedOrigin    bool // the OAuth client does not list the site's origin
 }
 
 func newBrowserRig(t *testing.T, o rigOptions) *browserRig {
@@ -185,7 +186,11 @@ func newBrowserRig(t *testing.T, o rigOptions) *browserRig {
 	require.NoError(t, err)
 	cfg.QSEoW, err = qsjwt.NewQSEoW(qseowKey)
 	require.NoError(t, err)
-	require.NoError(t, emulatedOAuth(&cfg, r.tenant, cloudKey))
+	var oauthOrigins []string
+	if o.oauthUnlistedOrigin {
+		oauthOrigins = []string{"https://elsewhere.corp.test"}
+	}
+	require.NoError(t, emulatedOAuth(&cfg, r.tenant, cloudKey, oauthOrigins...))
 	s, err := newSite(cfg)
 	require.NoError(t, err)
 	srv := &http.Server{Handler: s, TLSConfig: &tls.Config{Certificates: []tls.Certificate{c.leaf}}, ReadHeaderTimeout: 10 * time.Second,
@@ -384,4 +389,16 @@ func TestBrowserDirectModeExplainsAnUnlistedOrigin(t *testing.T) {
 	assert.Contains(t, text, "web integration "+r.tenant.WebIntegrationID)
 	assert.Contains(t, text, "lists this page's origin "+r.site)
 	assert.Contains(t, text, "certificate")
+}
+
+// An OAuth client that does not list the page's origin: the tenant gives
+// the page's token no CORS, and the page names what to check.
+func TestBrowserOAuthModeExplainsAnUnlistedOrigin(t *testing.T) {
+	r := newBrowserRig(t, rigOptions{oauthUnlistedOrigin: true, unlistedOrigin: true})
+	r.signIn(t, "alice", "wonderland")
+	state, text := r.connect(t, "oauth")
+	require.Equal(t, "error", state, text)
+	assert.Contains(t, text, "GET /api/v1/users/me: the browser could not complete the request")
+	assert.Contains(t, text, "lists this page's origin "+r.site+" among its allowed origins")
+	assert.Equal(t, 1, r.tenant.OAuthTokensIssued("site-user-1001"), "the site got the token; the browser could not use it")
 }

@@ -1,7 +1,7 @@
 // Command mashup is a web site that embeds Qlik for its own users. The site
 // has its own sign-in (a small form and the site's cookie); after it, the
 // site, never the page, decides which Qlik user the browser is. The page
-// reaches Qlik in one of three ways, chosen in the page:
+// reaches Qlik in one of four ways, chosen in the page:
 //
 //   - Qlik Cloud through the site (the default): session.Proxy keeps each
 //     user's Qlik Cloud session on the server (JWT login, cookies, CSRF
@@ -12,6 +12,14 @@
 //     (session.TokenHandler) and logs in to the tenant itself. This needs
 //     the tenant's cookies on the page, i.e. third-party cookies; the page
 //     says so when the browser drops them.
+//   - Qlik Cloud with OAuth: the page gets an access token of its user
+//     from POST /token/oauth (session.NewOAuthTokenHandler: the site's
+//     OAuth client impersonates the user, creating it the first time) and
+//     calls the tenant with Authorization: Bearer, as qlik-embed's
+//     data-get-access-token callback does; the engine WebSocket takes a
+//     temporary token from a token exchange. No cookie: it works where
+//     third-party cookies are blocked. The OAuth client must list the
+//     site's origin among its allowed origins.
 //   - QSEoW through the site: the same proxy to a virtual proxy with JWT
 //     authentication, under /qlik/qseow/. POST /token/qseow serves
 //     @qlik/api's windowscookie getAccessToken where the QSEoW server is on
@@ -33,11 +41,14 @@
 //	go run ./examples/mashup -listen :8080
 //	go run ./examples/mashup -listen :8080 -site-url https://www.example.com -key-file privatekey.pem \
 //	    -tenant https://example.eu.qlikcloud.com -issuer example.com -keyid my-key-id -web-integration-id ID \
-//	    -server https://qlik.example.com -prefix jwt
+//	    -server https://qlik.example.com -prefix jwt -oauth-client-id ID
 //
 // Environment variables: QSJWT_TENANT, QSJWT_ISSUER, QSJWT_KEY_ID,
 // QSJWT_WEB_INTEGRATION_ID, QSJWT_SERVER, QSJWT_PREFIX, QSJWT_KEY_FILE (or
-// the key itself in QSJWT_KEY), QSJWT_APP_ID.
+// the key itself in QSJWT_KEY), QSJWT_APP_ID, QSJWT_OAUTH_CLIENT_ID,
+// QSJWT_OAUTH_CLIENT_SECRET (the OAuth client's secret; without it the
+// client authenticates with a Private Key JWT signed with the key, under
+// -oauth-keyid or QSJWT_OAUTH_KEY_ID).
 package main
 
 import (

@@ -37,10 +37,14 @@ func newOAuth(tenant, clientID, secret string, key qsjwt.Signer, keyID string, t
 // with a Private Key JWT (key's public key registered), or with a secret
 // when the emulator serves plain http (-listen), since an assertion's
 // audience must be an https URL.
-func emulatedOAuth(cfg *config, tenant *qliktest.Cloud, key qsjwt.Signer) error {
+// The allowed origins are origins if given (a test), else the site's.
+func emulatedOAuth(cfg *config, tenant *qliktest.Cloud, key qsjwt.Signer, origins ...string) error {
 	const keyID = "mashup-oauth-key"
+	if origins == nil {
+		origins = []string{cfg.Origin}
+	}
 	client := qliktest.OAuthClient{Name: "mashup", GrantTypes: []string{session.GrantClientCredentials, session.GrantImpersonation},
-		Scopes: []string{oauthScope}, AllowedOrigins: []string{cfg.Origin}, Secret: !strings.HasPrefix(tenant.URL, "https://")}
+		Scopes: []string{oauthScope}, AllowedOrigins: origins, Secret: !strings.HasPrefix(tenant.URL, "https://")}
 	if !client.Secret {
 		setup, err := qsjwt.NewClientAssertion(key, "setup", tenant.URL, keyID)
 		if err != nil {
