@@ -92,7 +92,8 @@ type CloudConfig struct {
 //     QSEoW.
 //   - POST /oauth/token, /api/v1/oauth-clients and /api/v1/users (oauth.go):
 //     OAuth access tokens, which every call above takes as
-//     Authorization: Bearer, without cookies or CSRF token.
+//     Authorization: Bearer, without cookies or CSRF token; from pages of
+//     a client's allowed origins too (oauth_browser.go: CORS, ?accessToken=).
 //
 // Any /api/ call without a live session gets 401. Its methods are safe for
 // concurrent use.
