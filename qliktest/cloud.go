@@ -92,7 +92,8 @@ type CloudConfig struct {
 //     QSEoW.
 //   - POST /oauth/token, /api/v1/oauth-clients and /api/v1/users (oauth.go):
 //     OAuth access tokens, which every call above takes as
-//     Authorization: Bearer, without cookies or CSRF token.
+//     Authorization: Bearer, without cookies or CSRF token; from pages of
+//     a client's allowed origins too (oauth_browser.go: CORS, ?accessToken=).
 //
 // Any /api/ call without a live session gets 401. Its methods are safe for
 // concurrent use.
@@ -268,21 +269,9 @@ func (c *Cloud) expireLocked() {
 
 func (c *Cloud) serveHTTP(w http.ResponseWriter, r *http.Request) {
 	if origin := r.Header.Get("Origin"); origin != "" && !sameOrigin(r, origin) {
-		if !contains(c.cfg.AllowedOrigins, origin) {
-			writeError(w, http.StatusForbidden, "CORS-1", "Forbidden", fmt.Sprintf("origin %s is not allowed by a web integration", origin))
-			return
-		}
-		if cors(w, r, origin) {
-			return
-		}
-		id := r.Header.Get("qlik-web-integration-id")
-		if id == "" && strings.HasPrefix(r.URL.Path, "/app/") {
-			// A browser cannot set headers on a WebSocket: the engine's
-			// upgrade takes the ID as a query parameter (S-WS-3).
-			id = r.URL.Query().Get("qlik-web-integration-id")
-		}
-		if id != c.cfg.WebIntegrationID {
-			writeError(w, http.StatusForbidden, "CORS-2", "Forbidden", "cross-origin calls need the header qlik-web-integration-id (the engine WebSocket: the query parameter) with the tenant's web integration ID")
+		// A page calling with OAuth tokens (oauth_browser.go), else one of
+		// the web integration.
+		if handled, passed := c.oauthCORS(w, r, origin); handled || !passed && !c.webIntegrationCORS(w, r, origin) {
 			return
 		}
 	}
@@ -322,6 +311,30 @@ func (c *Cloud) serveHTTP(w http.ResponseWriter, r *http.Request) {
 	default:
 		writeError(w, http.StatusNotFound, "HTTP-404", "Not Found", path)
 	}
+}
+
+// webIntegrationCORS checks a cross-origin request against the web
+// integration and sets its CORS headers. It reports whether the request
+// goes on; if not, it was answered (a refusal or a preflight).
+func (c *Cloud) webIntegrationCORS(w http.ResponseWriter, r *http.Request, origin string) bool {
+	if !contains(c.cfg.AllowedOrigins, origin) {
+		writeError(w, http.StatusForbidden, "CORS-1", "Forbidden", fmt.Sprintf("origin %s is not allowed by a web integration", origin))
+		return false
+	}
+	if cors(w, r, origin) {
+		return false
+	}
+	id := r.Header.Get("qlik-web-integration-id")
+	if id == "" && strings.HasPrefix(r.URL.Path, "/app/") {
+		// A browser cannot set headers on a WebSocket: the engine's
+		// upgrade takes the ID as a query parameter (S-WS-3).
+		id = r.URL.Query().Get("qlik-web-integration-id")
+	}
+	if id != c.cfg.WebIntegrationID {
+		writeError(w, http.StatusForbidden, "CORS-2", "Forbidden", "cross-origin calls need the header qlik-web-integration-id (the engine WebSocket: the query parameter) with the tenant's web integration ID")
+		return false
+	}
+	return true
 }
 
 // login is POST /login/jwt-session.

@@ -59,6 +59,7 @@ type oauthAccess struct {
 	clientID string
 	scopes   []string
 	exp      time.Time
+	purpose  string // a temporary token of a token exchange (oauth_browser.go)
 }
 
 // OAuthTokenRequests returns the number of POST /oauth/token requests,
@@ -121,12 +122,12 @@ func (c *Cloud) serveOAuth(w http.ResponseWriter, r *http.Request) bool {
 func (c *Cloud) oauthSession(r *http.Request) *cloudSession {
 	tok, ok := bearer(r)
 	if !ok {
-		return nil
+		return c.webSocketTokenSession(r)
 	}
 	c.oauth.mu.Lock()
 	defer c.oauth.mu.Unlock()
 	a := c.oauth.tokens[tok]
-	if a == nil {
+	if a == nil || a.purpose != "" {
 		return nil
 	}
 	if !c.now().Before(a.exp) {
@@ -156,6 +157,9 @@ type tokenRequest struct {
 	ClientAssertion     string `json:"client_assertion"`
 	ClientAssertionType string `json:"client_assertion_type"`
 	Scope               string `json:"scope"`
+	SubjectToken        string `json:"subject_token"`      // token exchange (oauth_browser.go)
+	SubjectTokenType    string `json:"subject_token_type"` //
+	Purpose             string `json:"purpose"`            //
 	UserLookup          *struct {
 		Field string `json:"field"`
 		Value string `json:"value"`
@@ -202,6 +206,10 @@ func (c *Cloud) token(w http.ResponseWriter, r *http.Request) {
 	req, ok := readTokenRequest(r)
 	if !ok {
 		oauthError(w, http.StatusBadRequest, "invalid_request", "the body must be JSON (Content-Type: application/json) or form-encoded")
+		return
+	}
+	if req.GrantType == GrantTokenExchange {
+		c.exchange(w, req, now)
 		return
 	}
 	cl, status, code, why := c.authenticate(req, now)

@@ -29,6 +29,7 @@ type oauthClient struct {
 	AllowedGrantTypes  []string          `json:"allowedGrantTypes,omitempty"`
 	AllowedScopes      []string          `json:"allowedScopes,omitempty"`
 	AllowedAuthMethods []string          `json:"allowedAuthMethods"`
+	AllowedOrigins     []string          `json:"allowedOrigins,omitempty"` // pages that may call with its tokens (oauth_browser.go)
 	PublicKeys         []json.RawMessage `json:"publicKeys,omitempty"`
 	ClientSecrets      []map[string]any  `json:"clientSecrets,omitempty"`
 	CreatedAt          string            `json:"createdAt"`
@@ -109,13 +110,17 @@ type OAuthClient struct {
 	// (client_secret). Without either, Secret is assumed.
 	PublicKeys [][]byte
 	Secret     bool
+	// AllowedOrigins are the origins of the pages that may call the tenant
+	// with the client's access tokens (CORS, the engine WebSocket; see
+	// oauth_browser.go), e.g. "https://www.example.com".
+	AllowedOrigins []string
 }
 
 // AddOAuthClient makes an OAuth client, as POST /api/v1/oauth-clients does
 // (but without the admin API), and returns its ID and, with Secret, its
 // secret.
 func (c *Cloud) AddOAuthClient(o OAuthClient) (clientID, secret string, err error) {
-	in := oauthClient{ClientName: o.Name, AppType: "web", AllowedGrantTypes: o.GrantTypes, AllowedScopes: o.Scopes}
+	in := oauthClient{ClientName: o.Name, AppType: "web", AllowedGrantTypes: o.GrantTypes, AllowedScopes: o.Scopes, AllowedOrigins: o.AllowedOrigins}
 	if o.Secret || len(o.PublicKeys) == 0 {
 		in.AllowedAuthMethods = append(in.AllowedAuthMethods, "client_secret")
 	}
@@ -159,6 +164,9 @@ func (c *Cloud) checkOAuthClient(in oauthClient) (*oauthClient, string) {
 		if g != GrantClientCredentials && g != GrantImpersonation {
 			return nil, fmt.Sprintf("allowedGrantTypes: %q is not %s or %s", g, GrantClientCredentials, GrantImpersonation)
 		}
+	}
+	if msg := badOrigins(in.AllowedOrigins); msg != "" {
+		return nil, "allowedOrigins: " + msg
 	}
 	if len(in.AllowedAuthMethods) == 0 {
 		in.AllowedAuthMethods = []string{"client_secret"}
