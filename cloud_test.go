@@ -148,6 +148,7 @@ func TestCloudClaimRules(t *testing.T) {
 			var ce *ClaimError
 			require.ErrorAs(t, err, &ce)
 			assert.Equal(t, tc.claim, ce.Claim)
+			assert.Equal(t, tc.want == errMissingClaim, ce.Missing(), "what a caller outside the package can ask")
 			assert.Contains(t, err.Error(), tc.field)
 			assert.NotErrorIs(t, err, ErrSigner)
 		})

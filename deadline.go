@@ -8,11 +8,11 @@ import (
 	"sync/atomic"
 )
 
-// MaxAbandonedSigns is how many calls a [SignerWithDeadline] signer lets run
+// maxAbandonedSigns is how many calls a SignerWithDeadline signer lets run
 // on in the background after their callers gave up. Past it, new calls fail
 // at once with [ErrSigner] until some of those calls return: a signer that
 // hangs for good then costs a fixed number of goroutines, not one per token.
-const MaxAbandonedSigns = 8
+const maxAbandonedSigns = 8
 
 // SignerWithDeadline returns a Signer that gives up when the signing call's
 // ctx ends, for a signer that does not honour ctx itself: a crypto.Signer
@@ -24,9 +24,9 @@ const MaxAbandonedSigns = 8
 //     without Done, such as context.Background(), calls s directly);
 //   - a call abandoned at its deadline keeps running in the background until
 //     s returns; its result, signature or error, is discarded;
-//   - at most [MaxAbandonedSigns] abandoned calls run at once per returned
-//     Signer; while that many are stuck, further calls fail at once with an
-//     error wrapping [ErrSigner] that says the signer seems hung.
+//   - at most 8 abandoned calls run at once per returned Signer; while
+//     that many are stuck, further calls fail at once with an error
+//     wrapping [ErrSigner] that says the signer seems hung.
 //
 // The digest is copied, so the caller may reuse its buffer once the call
 // returns. A hung call is not cancelled: s still holds whatever it holds (an
@@ -99,7 +99,7 @@ func (d *deadlineSigner) call(ctx context.Context, data []byte, hash crypto.Hash
 	if ctx.Done() == nil {
 		return sign(ctx, data, hash)
 	}
-	if n := d.abandoned.Load(); n >= MaxAbandonedSigns {
+	if n := d.abandoned.Load(); n >= maxAbandonedSigns {
 		return nil, fmt.Errorf("%w: %d earlier signing calls are still running after their deadline; the signer (%s) seems hung", ErrSigner, n, describeKey(d.s.Public()))
 	}
 	data = bytes.Clone(data)

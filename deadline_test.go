@@ -26,8 +26,8 @@ type gatedSigner struct {
 }
 
 func newGatedSigner(t *testing.T) *gatedSigner {
-	return &gatedSigner{key: testKey(t), gate: make(chan struct{}), entered: make(chan struct{}, 4*MaxAbandonedSigns),
-		returned: make(chan struct{}, 4*MaxAbandonedSigns)}
+	return &gatedSigner{key: testKey(t), gate: make(chan struct{}), entered: make(chan struct{}, 4*maxAbandonedSigns),
+		returned: make(chan struct{}, 4*maxAbandonedSigns)}
 }
 
 func (g *gatedSigner) Public() crypto.PublicKey { return &g.key.PublicKey }
@@ -135,20 +135,20 @@ func TestSignerWithDeadlineBoundsAbandonedCalls(t *testing.T) {
 	q := deadlineBuilder(t, s)
 	before := runtime.NumGoroutine()
 
-	for range MaxAbandonedSigns {
+	for range maxAbandonedSigns {
 		abandonOne(t, q, g)
 	}
-	// The signer is stuck MaxAbandonedSigns times: the next call fails at once,
+	// The signer is stuck maxAbandonedSigns times: the next call fails at once,
 	// even with a ctx that would wait for an hour.
 	ctx, cancel := context.WithTimeout(context.Background(), time.Hour)
 	defer cancel()
 	_, err := q.Sign(ctx, deadlineUser)
 	require.ErrorIs(t, err, ErrSigner)
 	assert.Contains(t, err.Error(), "seems hung")
-	assert.Contains(t, err.Error(), fmt.Sprint(MaxAbandonedSigns))
+	assert.Contains(t, err.Error(), fmt.Sprint(maxAbandonedSigns))
 
 	close(g.gate)
-	for range MaxAbandonedSigns {
+	for range maxAbandonedSigns {
 		<-g.returned
 	}
 	waitBackground(t, s, before)

@@ -84,7 +84,7 @@ func ExampleCloudVerifier_Verify_refused() {
 			fmt.Println(p)
 		}
 	}
-	fmt.Println(errors.Is(err, qsjwt.ErrTokenRefused))
+	fmt.Println(ve.SignatureVerified) // the claims are refused, not the signature
 	// Output:
 	// aud: is an array ["qlik.api/login/jwt-session"], not a string; Qlik Cloud needs the login audience "qlik.api/login/jwt-session" as a plain string
 	// warning: group: is ignored: Qlik Cloud reads "groups" (plural), so the user gets none of these groups; rename the claim

@@ -62,7 +62,7 @@ func TestForgeriesOfOurOwnTokens(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			err := tc.verify(tc.token)
 			require.Error(t, err)
-			assert.True(t, errors.Is(err, ErrTokenRefused) || errors.Is(err, errMalformedToken), "%v", err)
+			assert.True(t, errors.Is(err, errTokenRefused) || errors.Is(err, errMalformedToken), "%v", err)
 		})
 	}
 }

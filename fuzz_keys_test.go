@@ -52,7 +52,7 @@ func FuzzParseKeys(f *testing.F) {
 		check(err)
 		if err == nil {
 			if pub, ok := key.Public().(*rsa.PublicKey); ok {
-				assert.GreaterOrEqual(t, pub.N.BitLen(), minRSABits)
+				assert.GreaterOrEqual(t, pub.N.BitLen(), MinRSABits)
 			}
 		}
 		_, err = ParseCertificate([]byte(input))
@@ -60,12 +60,12 @@ func FuzzParseKeys(f *testing.F) {
 		pfxKey, _, err := ParsePKCS12([]byte(input), WithPassphrase([]byte("test-only-passphrase")))
 		check(err)
 		if p, ok := pfxKey.(*rsa.PrivateKey); ok && err == nil {
-			assert.GreaterOrEqual(t, p.N.BitLen(), minRSABits)
+			assert.GreaterOrEqual(t, p.N.BitLen(), MinRSABits)
 		}
 		pub, err := ParsePublicKey([]byte(input))
 		check(err)
 		if p, ok := pub.(*rsa.PublicKey); ok && err == nil {
-			assert.GreaterOrEqual(t, p.N.BitLen(), minRSABits)
+			assert.GreaterOrEqual(t, p.N.BitLen(), MinRSABits)
 		}
 	})
 }

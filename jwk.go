@@ -14,17 +14,17 @@ import (
 
 // ParseJWK reads the public key that checks tokens from a JSON Web Key, or
 // a JWK Set holding exactly one key, for the verifiers. It refuses an RSA
-// key under 2048 bits, a JWK holding a private or secret key, a key for
-// encryption or for an algorithm other than RS256/RS384/RS512, and a JWK
-// that does not parse, each with an error that says which. Errors wrap
-// [ErrKey] and never contain key material.
+// key under [MinRSABits] bits, a JWK holding a private or secret key, a key
+// for encryption or for an algorithm other than RS256/RS384/RS512 (with
+// [ErrUnsupportedKey]), and a JWK that does not parse, each with an error
+// that says which. Errors wrap [ErrKey] and never contain key material.
 func ParseJWK(data []byte) (crypto.PublicKey, error) {
 	pub, err := engine.ParseJWK(data)
 	switch {
 	case errors.Is(err, engine.ErrPrivateJWK):
 		return nil, keyError(errNotPublicKey, "%v", err)
 	case errors.Is(err, engine.ErrUnsupportedJWK):
-		return nil, keyError(errUnsupportedKey, "%v", err)
+		return nil, keyError(ErrUnsupportedKey, "%v", err)
 	case err != nil:
 		return nil, keyError(errMalformedKey, "%v", err)
 	}

@@ -10,8 +10,8 @@ import (
 	"fmt"
 )
 
-// minRSABits is the smallest RSA modulus qsjwt accepts.
-const minRSABits = 2048
+// MinRSABits is the smallest RSA modulus qsjwt accepts.
+const MinRSABits = 2048
 
 // keyOrigin says where a key lives, so that the advice about a key Qlik
 // cannot use fits: a key in memory or in a file is replaced by making a new
@@ -40,16 +40,16 @@ func originOf(key crypto.Signer) keyOrigin {
 // newKeyAdvice says how to get a key Qlik accepts, for a key of origin.
 func newKeyAdvice(origin keyOrigin) string {
 	if origin == originDevice {
-		return fmt.Sprintf("create an RSA key of at least %d bits in the HSM or KMS and sign with it", minRSABits)
+		return fmt.Sprintf("create an RSA key of at least %d bits in the HSM or KMS and sign with it", MinRSABits)
 	}
-	return fmt.Sprintf("use an RSA key of at least %d bits: make one with `qs-jwt keygen` or `openssl genrsa 4096`", minRSABits)
+	return fmt.Sprintf("use an RSA key of at least %d bits: make one with `qs-jwt keygen` or `openssl genrsa 4096`", MinRSABits)
 }
 
 // checkPublicKey is checkKey for a key from a file or memory.
 func checkPublicKey(pub crypto.PublicKey) error { return checkKey(pub, originFile) }
 
 // checkKey is the one place that decides whether a public key may sign Qlik
-// tokens at all: RSA of at least minRSABits bits with an odd public exponent
+// tokens at all: RSA of at least MinRSABits bits with an odd public exponent
 // of at least 3. Its advice fits origin.
 func checkKey(pub crypto.PublicKey, origin keyOrigin) error {
 	switch k := pub.(type) {
@@ -57,8 +57,8 @@ func checkKey(pub crypto.PublicKey, origin keyOrigin) error {
 		if k == nil || k.N == nil {
 			return fmt.Errorf("%w: the RSA public key is empty", ErrKey)
 		}
-		if bits := k.N.BitLen(); bits < minRSABits {
-			return fmt.Errorf("%w: RSA key has %d bits; Qlik needs at least %d (%s)", ErrKey, bits, minRSABits, newKeyAdvice(origin))
+		if bits := k.N.BitLen(); bits < MinRSABits {
+			return fmt.Errorf("%w: RSA key has %d bits; Qlik needs at least %d (%s)", ErrKey, bits, MinRSABits, newKeyAdvice(origin))
 		}
 		if k.E < 3 || k.E%2 == 0 {
 			return fmt.Errorf("%w: the RSA key's public exponent is %d; a valid RSA key has an odd exponent of at least 3 (almost always 65537), and with this one every signature would be refused as tampered (%s)", ErrKey, k.E, newKeyAdvice(origin))
@@ -101,9 +101,9 @@ var (
 	// errMalformedKey: a PEM block or the key inside it is damaged or
 	// truncated.
 	errMalformedKey = fmt.Errorf("%w: malformed key", ErrKey)
-	// errUnsupportedKey: a PEM block type, key type or encryption scheme
+	// ErrUnsupportedKey: a PEM block type, key type or encryption scheme
 	// qsjwt does not read.
-	errUnsupportedKey = fmt.Errorf("%w: unsupported key", ErrKey)
+	ErrUnsupportedKey = fmt.Errorf("%w: unsupported key", ErrKey)
 	// ErrEncryptedKey: the private key is encrypted and no passphrase was
 	// given; give one with [WithPassphrase].
 	ErrEncryptedKey = fmt.Errorf("%w: encrypted key", ErrKey)

@@ -63,7 +63,7 @@ func WriteKeyFiles(prefix string, key crypto.Signer, cert *x509.Certificate, ove
 	if cert == nil {
 		return KeyFiles{}, keyError(nil, "no certificate given to WriteKeyFiles; make one with SelfSignedCertificate")
 	}
-	keyPEM, err := PrivateKeyPEM(key)
+	keyPEM, err := privateKeyPEM(key)
 	if err != nil {
 		return KeyFiles{}, err
 	}

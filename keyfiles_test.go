@@ -113,7 +113,7 @@ func TestWriteKeyFiles(t *testing.T) {
 		{"certificate of another key", t.TempDir() + "/", other, cert, false, nil, []string{"not for this key", "RSA-2048", "ECDSA P-256"}},
 		{"no certificate", t.TempDir() + "/", key, nil, false, nil, []string{"no certificate"}},
 		{"no key", t.TempDir() + "/", nil, cert, false, nil, []string{"no private key"}},
-		{"key in an HSM", t.TempDir() + "/", opaqueSigner{key: key}, cert, false, []error{errUnsupportedKey}, nil},
+		{"key in an HSM", t.TempDir() + "/", opaqueSigner{key: key}, cert, false, []error{ErrUnsupportedKey}, nil},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			_, err := WriteKeyFiles(tt.prefix, tt.key, tt.cert, tt.overwrite)

@@ -60,7 +60,7 @@ func GenerateKey(t KeyType) (crypto.Signer, error) {
 	case t == ECDSAP256:
 		key, err = ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	default:
-		return nil, keyError(errUnsupportedKey, "unknown key type %v; use RSA2048, RSA3072, RSA4096 or ECDSAP256", t)
+		return nil, keyError(ErrUnsupportedKey, "unknown key type %v; use RSA2048, RSA3072, RSA4096 or ECDSAP256", t)
 	}
 	if err != nil {
 		return nil, fmt.Errorf("%w: generating a %v key: %w", ErrKey, t, err)
@@ -105,7 +105,7 @@ func WithValidity(d time.Duration) CertificateOption { return validityOption(d) 
 // publickey.cer that Qlik is given to check tokens: signed with SHA-256
 // (SHA256WithRSA or ECDSAWithSHA256), with a random positive 128-bit serial,
 // valid from a minute ago for 1825 days unless options say otherwise.
-// It refuses an RSA key under 2048 bits and reports every invalid option at
+// It refuses an RSA key under [MinRSABits] bits and reports every invalid option at
 // once, each as an [*OptionError] wrapped with [ErrKey].
 func SelfSignedCertificate(key crypto.Signer, opts ...CertificateOption) (*x509.Certificate, error) {
 	cfg := certConfig{commonName: defaultCommonName, validity: defaultValidity, now: time.Now}
@@ -140,7 +140,7 @@ func SelfSignedCertificate(key crypto.Signer, opts ...CertificateOption) (*x509.
 	case *ecdsa.PublicKey:
 		alg = x509.ECDSAWithSHA256
 	default:
-		return nil, keyError(errUnsupportedKey, "cannot make a SHA-256 signed certificate with a %s key; use RSA or ECDSA", describeKey(key.Public()))
+		return nil, keyError(ErrUnsupportedKey, "cannot make a SHA-256 signed certificate with a %s key; use RSA or ECDSA", describeKey(key.Public()))
 	}
 	if err := checkParsedKey(key.Public()); err != nil {
 		return nil, err
@@ -174,16 +174,16 @@ func SelfSignedCertificate(key crypto.Signer, opts ...CertificateOption) (*x509.
 	return cert, nil
 }
 
-// PrivateKeyPEM encodes a private key in memory (RSA, ECDSA or Ed25519) as a
+// privateKeyPEM encodes a private key in memory (RSA, ECDSA or Ed25519) as a
 // PKCS #8 PEM block ("PRIVATE KEY"). A key held by an HSM or a KMS cannot be
 // exported and is refused.
-func PrivateKeyPEM(key crypto.Signer) ([]byte, error) {
+func privateKeyPEM(key crypto.Signer) ([]byte, error) {
 	if key == nil {
 		return nil, keyError(nil, "no private key given")
 	}
 	der, err := x509.MarshalPKCS8PrivateKey(key)
 	if err != nil {
-		return nil, keyError(errUnsupportedKey, "a %s private key held as %T cannot be written as PKCS #8; only keys in memory (RSA, ECDSA, Ed25519) can", describeKey(key.Public()), key)
+		return nil, keyError(ErrUnsupportedKey, "a %s private key held as %T cannot be written as PKCS #8; only keys in memory (RSA, ECDSA, Ed25519) can", describeKey(key.Public()), key)
 	}
 	return pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: der}), nil
 }
@@ -195,7 +195,7 @@ func publicKeyPEM(pub crypto.PublicKey) ([]byte, error) {
 	}
 	der, err := x509.MarshalPKIXPublicKey(pub)
 	if err != nil {
-		return nil, keyError(errUnsupportedKey, "a %s public key cannot be written as PKIX", describeKey(pub))
+		return nil, keyError(ErrUnsupportedKey, "a %s public key cannot be written as PKIX", describeKey(pub))
 	}
 	return pem.EncodeToMemory(&pem.Block{Type: "PUBLIC KEY", Bytes: der}), nil
 }
@@ -229,12 +229,12 @@ func Thumbprint(pub crypto.PublicKey) (string, error) {
 		crv := k.Curve.Params().Name
 		point, err := k.Bytes() // 0x04 || X || Y, each coordinate padded to the field size
 		if err != nil || (crv != "P-256" && crv != "P-384" && crv != "P-521") {
-			return "", keyError(errUnsupportedKey, "no JWK thumbprint for an %s key; use P-256, P-384 or P-521", describeKey(pub))
+			return "", keyError(ErrUnsupportedKey, "no JWK thumbprint for an %s key; use P-256, P-384 or P-521", describeKey(pub))
 		}
 		n := (len(point) - 1) / 2
 		jwk = `{"crv":"` + crv + `","kty":"EC","x":"` + b64(point[1:1+n]) + `","y":"` + b64(point[1+n:]) + `"}`
 	default:
-		return "", keyError(errUnsupportedKey, "no JWK thumbprint for a %s key; use RSA or ECDSA", describeKey(pub))
+		return "", keyError(ErrUnsupportedKey, "no JWK thumbprint for a %s key; use RSA or ECDSA", describeKey(pub))
 	}
 	sum := sha256.Sum256([]byte(jwk))
 	return b64(sum[:]), nil

@@ -45,7 +45,7 @@ func TestGenerateKey(t *testing.T) {
 	for _, typ := range []KeyType{0, ECDSAP256 + 1} {
 		key, err := GenerateKey(typ)
 		assert.Nil(t, key)
-		requireKeyError(t, err, []error{errUnsupportedKey}, []string{typ.String(), "RSA4096"}, nil)
+		requireKeyError(t, err, []error{ErrUnsupportedKey}, []string{typ.String(), "RSA4096"}, nil)
 	}
 }
 
@@ -104,7 +104,7 @@ func TestSelfSignedCertificateRefusals(t *testing.T) {
 		{"negative validity", testKey(t), []CertificateOption{WithValidity(-time.Hour)}, []error{errInvalidOption}, []string{"WithValidity", "-1h0m0s"}},
 		{"long common name", testKey(t), []CertificateOption{WithCommonName(strings.Repeat("x", 65))}, []error{errInvalidOption}, []string{"65 characters"}},
 		{"nil key", nil, nil, nil, []string{"no key"}},
-		{"Ed25519", ed.(crypto.Signer), nil, []error{errUnsupportedKey}, []string{"SHA-256"}},
+		{"Ed25519", ed.(crypto.Signer), nil, []error{ErrUnsupportedKey}, []string{"SHA-256"}},
 		{"RSA 1024", weak.(crypto.Signer), nil, nil, []string{"1024 bits"}},
 	}
 	for _, tt := range tests {
@@ -126,7 +126,7 @@ func TestKeyPEMRoundTrip(t *testing.T) {
 			key, err := ParsePrivateKey(fixture(t, file))
 			require.NoError(t, err)
 
-			data, err := PrivateKeyPEM(key)
+			data, err := privateKeyPEM(key)
 			require.NoError(t, err)
 			assert.True(t, bytes.HasPrefix(data, []byte("-----BEGIN PRIVATE KEY-----\n")), "PKCS #8")
 			back, err := ParsePrivateKey(data)
@@ -142,14 +142,14 @@ func TestKeyPEMRoundTrip(t *testing.T) {
 		})
 	}
 
-	_, err := PrivateKeyPEM(opaqueSigner{key: testKey(t)})
-	requireKeyError(t, err, []error{errUnsupportedKey}, []string{"RSA-2048", "qsjwt.opaqueSigner"}, nil)
-	_, err = PrivateKeyPEM(nil)
+	_, err := privateKeyPEM(opaqueSigner{key: testKey(t)})
+	requireKeyError(t, err, []error{ErrUnsupportedKey}, []string{"RSA-2048", "qsjwt.opaqueSigner"}, nil)
+	_, err = privateKeyPEM(nil)
 	requireKeyError(t, err, nil, []string{"no private key"}, nil)
 	_, err = publicKeyPEM(nil)
 	requireKeyError(t, err, nil, []string{"no public key"}, nil)
 	_, err = publicKeyPEM(struct{}{})
-	requireKeyError(t, err, []error{errUnsupportedKey}, nil, nil)
+	requireKeyError(t, err, []error{ErrUnsupportedKey}, nil, nil)
 	assert.Nil(t, CertificatePEM(nil))
 }
 
@@ -189,7 +189,7 @@ func TestThumbprint(t *testing.T) {
 	for name, pub := range map[string]crypto.PublicKey{"P-224": &p224.PublicKey, "Ed25519": edPub, "nil": nil} {
 		t.Run("refuses "+name, func(t *testing.T) {
 			_, err := Thumbprint(pub)
-			requireKeyError(t, err, []error{errUnsupportedKey}, nil, nil)
+			requireKeyError(t, err, []error{ErrUnsupportedKey}, nil, nil)
 		})
 	}
 	_, err = Thumbprint(&rsa.PublicKey{})

@@ -69,10 +69,11 @@ func (passphraseOption) Format(f fmt.State, _ rune) {
 //
 // ParsePrivateKey returns the key as the standard library parses it
 // (*rsa.PrivateKey, *ecdsa.PrivateKey or ed25519.PrivateKey). It refuses an
-// RSA key under 2048 bits; whether another key type can sign Qlik tokens is
+// RSA key under [MinRSABits] bits; whether another key type can sign Qlik tokens is
 // decided by [SignerFromCrypto]. Errors wrap [ErrKey] and say what is wrong
-// (no PEM block, a damaged or unsupported key, a public key where the
-// private one belongs); an encrypted key without a passphrase also wraps
+// (no PEM block, a damaged key, a public key where the private one
+// belongs); a key type, PEM type or encryption qsjwt does not read also
+// wraps [ErrUnsupportedKey], an encrypted key without a passphrase
 // [ErrEncryptedKey], a wrong passphrase [ErrWrongPassphrase]. They never
 // contain key material. The returned key prints its numbers with fmt's %v,
 // as the standard library's key types do: do not log it.
@@ -151,7 +152,7 @@ func decryptPrivateKey(b *pem.Block, cfg keyConfig) (der []byte, encrypted bool,
 		cipherName, _, _ := strings.Cut(b.Headers["DEK-Info"], ",") // the cipher's name, not the IV
 		scheme = strings.TrimSpace("legacy PEM encryption " + cipherName)
 	} else if p8, err = pkcs8.Parse(b.Bytes); errors.Is(err, pkcs8.ErrUnsupported) {
-		return nil, true, keyError(errUnsupportedKey, "the %s block cannot be decrypted: %v; %s, or re-encrypt it with `openssl pkcs8 -topk8 -v2 aes-256-cbc`", b.Type, err, decryptHint)
+		return nil, true, keyError(ErrUnsupportedKey, "the %s block cannot be decrypted: %v; %s, or re-encrypt it with `openssl pkcs8 -topk8 -v2 aes-256-cbc`", b.Type, err, decryptHint)
 	} else if err != nil {
 		return nil, true, keyError(errMalformedKey, "the %s block is damaged or truncated: %v", b.Type, err)
 	}
@@ -164,7 +165,7 @@ func decryptPrivateKey(b *pem.Block, cfg keyConfig) (der []byte, encrypted bool,
 		case errors.Is(err, x509.IncorrectPasswordError):
 			return nil, true, wrongPassphrase(b)
 		case err != nil:
-			return nil, true, keyError(errUnsupportedKey, "the %s block's encryption header (DEK-Info) is damaged or names a cipher qsjwt cannot decrypt; %s", b.Type, decryptHint)
+			return nil, true, keyError(ErrUnsupportedKey, "the %s block's encryption header (DEK-Info) is damaged or names a cipher qsjwt cannot decrypt; %s", b.Type, decryptHint)
 		}
 		return der, true, nil
 	}
@@ -173,7 +174,7 @@ func decryptPrivateKey(b *pem.Block, cfg keyConfig) (der []byte, encrypted bool,
 	case errors.Is(err, pkcs8.ErrIncorrectPassphrase):
 		return nil, true, wrongPassphrase(b)
 	case err != nil:
-		return nil, true, keyError(errUnsupportedKey, "the %s block cannot be decrypted: %v; %s", b.Type, err, decryptHint)
+		return nil, true, keyError(ErrUnsupportedKey, "the %s block cannot be decrypted: %v; %s", b.Type, err, decryptHint)
 	}
 	return der, true, nil
 }
@@ -200,7 +201,7 @@ func parsePrivateKeyDER(der []byte) (crypto.Signer, error) {
 		}
 		signer, ok := key.(crypto.Signer)
 		if !ok {
-			return nil, keyError(errUnsupportedKey, "a %T cannot sign; Qlik needs an RSA key of at least %d bits", key, minRSABits)
+			return nil, keyError(ErrUnsupportedKey, "a %T cannot sign; Qlik needs an RSA key of at least %d bits", key, MinRSABits)
 		}
 		return signer, nil
 	}
@@ -298,7 +299,7 @@ func readKeyFile(path, inMemory string) ([]byte, error) {
 // ParsePublicKey reads the public key that checks tokens from a PEM
 // certificate ("CERTIFICATE", the first one of a chain), a PKIX public key
 // ("PUBLIC KEY") or a PKCS #1 public key ("RSA PUBLIC KEY"), normalised as
-// [ParsePrivateKey] does. It refuses an RSA key under 2048 bits and any
+// [ParsePrivateKey] does. It refuses an RSA key under [MinRSABits] bits and any
 // input that holds a private key: a private key has no place where only the
 // public half is needed. Errors wrap [ErrKey].
 func ParsePublicKey(data []byte) (crypto.PublicKey, error) {
@@ -334,7 +335,7 @@ func ParsePublicKey(data []byte) (crypto.PublicKey, error) {
 
 // ParseCertificate reads a PEM certificate ("CERTIFICATE", the first one of a
 // chain), normalised as [ParsePrivateKey] does. It refuses a certificate for
-// an RSA key under 2048 bits and any input that holds a private key. Errors
+// an RSA key under [MinRSABits] bits and any input that holds a private key. Errors
 // wrap [ErrKey].
 func ParseCertificate(data []byte) (*x509.Certificate, error) {
 	b, err := publicBlock(data, wantCertificate, pemCertificate)
@@ -391,7 +392,7 @@ func parseCertificateDER(der []byte) (*x509.Certificate, error) {
 	case err != nil:
 		return nil, keyError(errMalformedKey, "the CERTIFICATE block is not a valid X.509 certificate: it is damaged or truncated")
 	case cert.PublicKey == nil:
-		return nil, keyError(errUnsupportedKey, "the certificate's public key algorithm (%v) is not supported", cert.PublicKeyAlgorithm)
+		return nil, keyError(ErrUnsupportedKey, "the certificate's public key algorithm (%v) is not supported", cert.PublicKeyAlgorithm)
 	}
 	return cert, nil
 }

@@ -227,17 +227,17 @@ func TestParsePrivateKeyRefusals(t *testing.T) {
 		{"PKCS #8 aes-128 sha1, wrong passphrase", fixture(t, "rsa2048-pkcs8-aes128-sha1.pem"), withPass("wrong"), []error{ErrWrongPassphrase}, nil},
 		{"PKCS #8, empty passphrase", fixture(t, "rsa2048-pkcs8-aes256.pem"), withPass(""), []error{ErrWrongPassphrase}, nil},
 		{"legacy encrypted, wrong passphrase", fixture(t, "rsa2048-pkcs1-aes256.pem"), withPass("wrong"), []error{ErrWrongPassphrase}, nil},
-		{"legacy encrypted, unknown cipher", []byte(strings.Replace(legacy, "DEK-Info: AES-256-CBC", "DEK-Info: FOO-CBC", 1)), withPass(fixturePassphrase), []error{errUnsupportedKey}, []string{"DEK-Info"}},
-		{"legacy encrypted, no DEK-Info", []byte(regexp.MustCompile(`DEK-Info: .*\n`).ReplaceAllString(legacy, "")), withPass(fixturePassphrase), []error{errUnsupportedKey}, []string{"DEK-Info"}},
-		{"PKCS #8 PBES1", fixture(t, "rsa2048-pkcs8-pbes1.pem"), withPass(fixturePassphrase), []error{errUnsupportedKey}, []string{"PKCS #12", "-v2 aes-256-cbc", "openssl pkey"}},
+		{"legacy encrypted, unknown cipher", []byte(strings.Replace(legacy, "DEK-Info: AES-256-CBC", "DEK-Info: FOO-CBC", 1)), withPass(fixturePassphrase), []error{ErrUnsupportedKey}, []string{"DEK-Info"}},
+		{"legacy encrypted, no DEK-Info", []byte(regexp.MustCompile(`DEK-Info: .*\n`).ReplaceAllString(legacy, "")), withPass(fixturePassphrase), []error{ErrUnsupportedKey}, []string{"DEK-Info"}},
+		{"PKCS #8 PBES1", fixture(t, "rsa2048-pkcs8-pbes1.pem"), withPass(fixturePassphrase), []error{ErrUnsupportedKey}, []string{"PKCS #12", "-v2 aes-256-cbc", "openssl pkey"}},
 		{"encrypted PKCS #8, truncated", block("ENCRYPTED PRIVATE KEY", pemDER(t, "rsa2048-pkcs8-aes256.pem")[:600]), withPass(fixturePassphrase), []error{errMalformedKey}, []string{"damaged or truncated"}},
 		{"truncated DER", block("PRIVATE KEY", keyDER[:len(keyDER)/2]), nil, []error{errMalformedKey}, []string{"damaged or truncated", "PRIVATE KEY"}},
 		{"garbage DER", block("RSA PRIVATE KEY", garbage), nil, []error{errMalformedKey}, []string{"damaged or truncated"}},
 		{"truncated PEM", []byte(p8[:len(p8)/2]), nil, []error{errMalformedKey}, []string{"-----END"}},
 		{"bad base64", []byte(strings.Replace(p8, "A", "!", 1)), nil, []error{errMalformedKey}, []string{"base64"}},
-		{"unknown block type", block("FOO BAR", keyDER), nil, []error{errUnsupportedKey}, []string{`"FOO BAR"`}},
-		{"OpenSSH key", block("OPENSSH PRIVATE KEY", garbage), nil, []error{errUnsupportedKey}, []string{"ssh-keygen -p -m PKCS8"}},
-		{"X25519 key", block("PRIVATE KEY", x25519), nil, []error{errUnsupportedKey}, []string{"*ecdh.PrivateKey cannot sign"}},
+		{"unknown block type", block("FOO BAR", keyDER), nil, []error{ErrUnsupportedKey}, []string{`"FOO BAR"`}},
+		{"OpenSSH key", block("OPENSSH PRIVATE KEY", garbage), nil, []error{ErrUnsupportedKey}, []string{"ssh-keygen -p -m PKCS8"}},
+		{"X25519 key", block("PRIVATE KEY", x25519), nil, []error{ErrUnsupportedKey}, []string{"*ecdh.PrivateKey cannot sign"}},
 		{"two private keys", append(fixture(t, "rsa2048-pkcs8.pem"), fixture(t, "ec-p256-sec1.pem")...), nil, nil, []string{"more than one private key", "PRIVATE KEY and EC PRIVATE KEY"}},
 		{"over 1 MiB", append(fixture(t, "rsa2048-pkcs8.pem"), bytes.Repeat([]byte("\n"), maxPEMBytes)...), nil, nil, []string{"1 MiB"}},
 	}
@@ -379,7 +379,7 @@ func TestParsePublicKeyRefusals(t *testing.T) {
 		{"garbage CERTIFICATE", block2("CERTIFICATE"), []error{errMalformedKey}, []string{"certificate"}},
 		{"garbage PUBLIC KEY", block2("PUBLIC KEY"), []error{errMalformedKey}, []string{"PUBLIC KEY"}},
 		{"garbage RSA PUBLIC KEY", block2("RSA PUBLIC KEY"), []error{errMalformedKey}, []string{"RSA PUBLIC KEY"}},
-		{"unknown block", block2("X509 CRL"), []error{errUnsupportedKey}, []string{`"X509 CRL"`}},
+		{"unknown block", block2("X509 CRL"), []error{ErrUnsupportedKey}, []string{`"X509 CRL"`}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -31,7 +31,7 @@ var algorithmNames = map[string]string{
 // unsupportedKeyType is the one error for a valid key of a type qsjwt does
 // not read; name comes from algorithmName.
 func unsupportedKeyType(name string) error {
-	return keyError(errUnsupportedKey, "unsupported key type: %s; qsjwt reads RSA, ECDSA (P-256, P-384, P-521) and Ed25519 keys, and Qlik needs RSA of at least %d bits (make one with `qs-jwt keygen` or `openssl genrsa 4096`)", name, minRSABits)
+	return keyError(ErrUnsupportedKey, "unsupported key type: %s; qsjwt reads RSA, ECDSA (P-256, P-384, P-521) and Ed25519 keys, and Qlik needs RSA of at least %d bits (make one with `qs-jwt keygen` or `openssl genrsa 4096`)", name, MinRSABits)
 }
 
 // oidECPublicKey is id-ecPublicKey; its parameter names the curve.

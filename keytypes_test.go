@@ -32,10 +32,10 @@ func TestUnsupportedKeyTypes(t *testing.T) {
 		t.Run("private "+tt.file, func(t *testing.T) {
 			key, err := ParsePrivateKey(fixture(t, tt.file))
 			assert.Nil(t, key)
-			requireKeyError(t, err, []error{errUnsupportedKey}, []string{"unsupported key type: ", tt.name, "qs-jwt keygen"}, nil)
+			requireKeyError(t, err, []error{ErrUnsupportedKey}, []string{"unsupported key type: ", tt.name, "qs-jwt keygen"}, nil)
 			assert.NotContains(t, err.Error(), "damaged")
 			_, err = SignerFromPEMFile(filepath.Join("testdata", "test-only-"+tt.file))
-			requireKeyError(t, err, []error{errUnsupportedKey}, []string{tt.name}, nil)
+			requireKeyError(t, err, []error{ErrUnsupportedKey}, []string{tt.name}, nil)
 		})
 	}
 	for _, tt := range []struct{ file, name string }{
@@ -49,7 +49,7 @@ func TestUnsupportedKeyTypes(t *testing.T) {
 		t.Run("public "+tt.file, func(t *testing.T) {
 			pub, err := ParsePublicKey(fixture(t, tt.file))
 			assert.Nil(t, pub)
-			requireKeyError(t, err, []error{errUnsupportedKey}, []string{"unsupported key type: ", tt.name}, nil)
+			requireKeyError(t, err, []error{ErrUnsupportedKey}, []string{"unsupported key type: ", tt.name}, nil)
 			assert.NotContains(t, err.Error(), "damaged")
 		})
 	}
@@ -58,7 +58,7 @@ func TestUnsupportedKeyTypes(t *testing.T) {
 		der, err := x509.EncryptPEMBlock(rand.Reader, "RSA PRIVATE KEY", block.Bytes, []byte(fixturePassphrase), x509.PEMCipherAES256) //nolint:staticcheck // a legacy encrypted fixture
 		require.NoError(t, err)
 		_, err = ParsePrivateKey(pem.EncodeToMemory(der), WithPassphrase([]byte(fixturePassphrase)))
-		requireKeyError(t, err, []error{errUnsupportedKey}, []string{"RSA-PSS"}, nil)
+		requireKeyError(t, err, []error{ErrUnsupportedKey}, []string{"RSA-PSS"}, nil)
 		assert.NotErrorIs(t, err, ErrWrongPassphrase)
 	})
 	t.Run("damaged RSA key is still damaged", func(t *testing.T) {
@@ -73,7 +73,7 @@ func TestUnsupportedKeyTypes(t *testing.T) {
 // iteration over the cap: refused at once, naming the count.
 func TestPBKDF2IterationCap(t *testing.T) {
 	_, err := ParsePrivateKey(fixture(t, "rsa2048-pkcs8-aes256-iter600001.pem"), WithPassphrase([]byte(fixturePassphrase)))
-	requireKeyError(t, err, []error{errUnsupportedKey}, []string{"iteration count 600001", "limit of 600000", "openssl pkcs8 -topk8"}, nil)
+	requireKeyError(t, err, []error{ErrUnsupportedKey}, []string{"iteration count 600001", "limit of 600000", "openssl pkcs8 -topk8"}, nil)
 }
 
 // TestRSAExponentRefused requires every way a key is read to refuse an RSA

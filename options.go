@@ -47,10 +47,19 @@ type QSEoWSharedOption interface {
 	QSEoWVerifierOption
 }
 
-// BuilderOption configures either builder: [WithTTL].
+// BuilderOption configures any builder, the OAuth client assertion's
+// included: [WithTTL].
 type BuilderOption interface {
 	QSEoWOption
 	CloudOption
+	AssertionOption
+}
+
+// AlgorithmOption configures the QSEoW builder and the OAuth client
+// assertion builder: [WithAlgorithm].
+type AlgorithmOption interface {
+	QSEoWOption
+	AssertionOption
 }
 
 // VerifierOption configures either verifier: [WithClockSkew].
@@ -109,7 +118,6 @@ type (
 	allOpt          struct{ commonOpt } // builders and verifiers
 	builderOpt      struct{ commonOpt } // both builders
 	verifierOpt     struct{ commonOpt } // both verifiers
-	qseowBuilderOpt struct{ qseowOpt }  // the QSEoW builder
 	qseowSharedOpt  struct{ qseowOpt }  // the QSEoW builder and verifier
 	cloudBuilderOpt struct{ cloudOpt }  // the Cloud builder
 	cloudVerifyOpt  struct{ cloudOpt }  // the Cloud verifier
@@ -124,13 +132,13 @@ func (o allOpt) applyCloud(c *cloudConfig)         { o.set(&c.common) }
 func (o allOpt) applyQSEoWVerifier(c *qseowConfig) { o.set(&c.common) }
 func (o allOpt) applyCloudVerifier(c *cloudConfig) { o.set(&c.common) }
 
-func (o builderOpt) applyQSEoW(c *qseowConfig) { o.set(&c.common) }
-func (o builderOpt) applyCloud(c *cloudConfig) { o.set(&c.common) }
+func (o builderOpt) applyQSEoW(c *qseowConfig)         { o.set(&c.common) }
+func (o builderOpt) applyCloud(c *cloudConfig)         { o.set(&c.common) }
+func (o builderOpt) applyAssertion(c *assertionConfig) { o.set(&c.common) }
+func (o allOpt) applyAssertion(c *assertionConfig)     { o.set(&c.common) }
 
 func (o verifierOpt) applyQSEoWVerifier(c *qseowConfig) { o.set(&c.common) }
 func (o verifierOpt) applyCloudVerifier(c *cloudConfig) { o.set(&c.common) }
-
-func (o qseowBuilderOpt) applyQSEoW(c *qseowConfig) { o.set(c) }
 
 func (o qseowSharedOpt) applyQSEoW(c *qseowConfig)         { o.set(c) }
 func (o qseowSharedOpt) applyQSEoWVerifier(c *qseowConfig) { o.set(c) }
@@ -245,16 +253,35 @@ var (
 	cloudAlgorithms = []Algorithm{RS256}
 )
 
-// WithAlgorithm sets the QSEoW signature algorithm: RS256 (the default), RS384
-// or RS512. The virtual proxy accepts all three, and so does a QSEoW verifier.
-func WithAlgorithm(alg Algorithm) QSEoWOption {
-	return qseowBuilderOpt{qseowOpt{"WithAlgorithm", alg, func(c *qseowConfig) {
-		if !slices.Contains(qseowAlgorithms, alg) {
-			c.fail("WithAlgorithm", "%q is not accepted by a QSEoW virtual proxy; use RS256, RS384 or RS512", string(alg))
-			return
-		}
-		c.alg = alg
-	}}}
+// WithAlgorithm sets the signature algorithm. For QSEoW: RS256 (the
+// default), RS384 or RS512; the virtual proxy accepts all three, and so
+// does a QSEoW verifier. For an OAuth client assertion: RS256 (the default
+// with an RSA key) or RS512, or ES384 (the only one, and the default, with
+// a P-384 key).
+func WithAlgorithm(alg Algorithm) AlgorithmOption {
+	return algorithmOpt{alg}
+}
+
+// algorithmOpt is WithAlgorithm: each builder checks alg against its own
+// list.
+type algorithmOpt struct{ alg Algorithm }
+
+func (o algorithmOpt) String() string { return fmt.Sprintf("WithAlgorithm(%s)", o.alg) }
+
+func (o algorithmOpt) applyQSEoW(c *qseowConfig) {
+	if !slices.Contains(qseowAlgorithms, o.alg) {
+		c.fail("WithAlgorithm", "%q is not accepted by a QSEoW virtual proxy; use RS256, RS384 or RS512", string(o.alg))
+		return
+	}
+	c.alg = o.alg
+}
+
+func (o algorithmOpt) applyAssertion(c *assertionConfig) {
+	if !slices.Contains(assertionAlgorithms, o.alg) {
+		c.fail("WithAlgorithm", "%q is not accepted for a Qlik Cloud client assertion; use RS256 or RS512 (RSA key) or ES384 (P-384 key)", string(o.alg))
+		return
+	}
+	c.alg = o.alg
 }
 
 // WithAudience sets the "aud" claim, as a plain string. Give it when the

@@ -43,7 +43,9 @@ func TestOptionsCompileOnlyWhereRead(t *testing.T) {
 	_, _ = qsjwt.NewQSEoWVerifier(nil, qsjwt.WithClockSkew(0), qsjwt.WithClock(now),
 		qsjwt.WithAudience("a"), qsjwt.WithUserIDClaim("u"), qsjwt.WithUserDirectoryClaim("d"), qsjwt.WithGroupsClaim("g"), nil)
 	_, _ = qsjwt.NewCloud(s, "iss", "kid", qsjwt.WithTTL(time.Minute), qsjwt.WithNotBeforeSkew(0), qsjwt.WithClock(now), nil)
-	_, _ = qsjwt.NewCloudVerifier(nil, qsjwt.WithIssuer("iss"), qsjwt.WithKeyID("kid"), qsjwt.WithClockSkew(0), qsjwt.WithClock(now), nil)`)
+	_, _ = qsjwt.NewCloudVerifier(nil, qsjwt.WithIssuer("iss"), qsjwt.WithKeyID("kid"), qsjwt.WithClockSkew(0), qsjwt.WithClock(now), nil)
+	_, _ = qsjwt.NewClientAssertion(s, "c", "https://t", "k", qsjwt.WithTTL(time.Minute), qsjwt.WithAlgorithm(qsjwt.ES384), qsjwt.WithClock(now), nil)
+	_, _ = qsjwt.VerifyClientAssertion("t", nil, "c", "https://t", qsjwt.WithClockSkew(0), qsjwt.WithClock(now), nil)`)
 		require.NoError(t, err, "%s", out)
 	})
 
@@ -55,6 +57,10 @@ func TestOptionsCompileOnlyWhereRead(t *testing.T) {
 		{`qsjwt.NewCloud(nil, "i", "k", qsjwt.WithAudience("a"))`, "qsjwt.CloudOption"},
 		{`qsjwt.NewCloud(nil, "i", "k", qsjwt.WithAlgorithm(qsjwt.RS256))`, "qsjwt.CloudOption"},
 		{`qsjwt.NewQSEoW(nil, qsjwt.WithNotBeforeSkew(0))`, "qsjwt.QSEoWOption"},
+		{`qsjwt.NewClientAssertion(nil, "c", "t", "k", qsjwt.WithClockSkew(0))`, "qsjwt.AssertionOption"},
+		{`qsjwt.NewClientAssertion(nil, "c", "t", "k", qsjwt.WithAudience("a"))`, "qsjwt.AssertionOption"},
+		{`qsjwt.NewClientAssertion(nil, "c", "t", "k", qsjwt.WithNotBeforeSkew(0))`, "qsjwt.AssertionOption"},
+		{`qsjwt.VerifyClientAssertion("t", nil, "c", "u", qsjwt.WithKeyID("k"))`, "qsjwt.VerifierOption"},
 		{`qsjwt.NewQSEoW(nil, qsjwt.WithIssuer("i"))`, "qsjwt.QSEoWOption"},
 		{`qsjwt.NewQSEoWVerifier(nil, qsjwt.WithTTL(time.Hour))`, "qsjwt.QSEoWVerifierOption"},
 		{`qsjwt.NewQSEoWVerifier(nil, qsjwt.WithAlgorithm(qsjwt.RS256))`, "qsjwt.QSEoWVerifierOption"},

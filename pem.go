@@ -103,7 +103,7 @@ func decodePEM(data []byte, want string) ([]*pem.Block, error) {
 	}
 	for _, b := range blocks {
 		if pemKinds[b.Type] == pemUnknown {
-			return nil, keyError(errUnsupportedKey, "a %q PEM block cannot be read; expected %s%s", b.Type, want, pemHints[b.Type])
+			return nil, keyError(ErrUnsupportedKey, "a %q PEM block cannot be read; expected %s%s", b.Type, want, pemHints[b.Type])
 		}
 	}
 	return blocks, nil

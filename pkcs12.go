@@ -25,11 +25,12 @@ import (
 //
 // It returns the key as the standard library parses it (*rsa.PrivateKey
 // for a key Qlik accepts) and its certificate; other certificates in the
-// file (a chain) are ignored. It refuses an RSA key under 2048
+// file (a chain) are ignored. It refuses an RSA key under [MinRSABits]
 // bits, a certificate that is not for the key, and a file whose PBKDF2 or
 // MAC iteration count is over 600,000. Errors wrap [ErrKey] and, where one
-// fits, [ErrEncryptedKey] or [ErrWrongPassphrase]; they never contain key material or the password. The
-// returned key prints its numbers with fmt's %v: do not log it.
+// fits, [ErrEncryptedKey], [ErrWrongPassphrase] or [ErrUnsupportedKey];
+// they never contain key material or the password. The returned key prints
+// its numbers with fmt's %v: do not log it.
 func ParsePKCS12(data []byte, opts ...KeyOption) (crypto.Signer, *x509.Certificate, error) {
 	var cfg keyConfig
 	for _, o := range opts {
@@ -42,7 +43,7 @@ func ParsePKCS12(data []byte, opts ...KeyOption) (crypto.Signer, *x509.Certifica
 		return nil, nil, err
 	}
 	if n := maxIterations(der, 0); n > pkcs8.MaxIterations {
-		return nil, nil, keyError(errUnsupportedKey, "the PFX's iteration count %d is over qsjwt's limit of %d (real tools write 2048 to 600,000); export it again, e.g. `openssl pkcs12 -export -iter 2048`", n, pkcs8.MaxIterations)
+		return nil, nil, keyError(ErrUnsupportedKey, "the PFX's iteration count %d is over qsjwt's limit of %d (real tools write 2048 to 600,000); export it again, e.g. `openssl pkcs12 -export -iter 2048`", n, pkcs8.MaxIterations)
 	}
 	key, cert, _, err := pkcs12.DecodeChain(der, string(cfg.passphrase))
 	var notImplemented pkcs12.NotImplementedError
@@ -52,13 +53,13 @@ func ParsePKCS12(data []byte, opts ...KeyOption) (crypto.Signer, *x509.Certifica
 	case errors.Is(err, pkcs12.ErrIncorrectPassword), errors.Is(err, pkcs12.ErrDecryption):
 		return nil, nil, keyError(ErrWrongPassphrase, "the password given with WithPassphrase does not open the PFX (or the file is damaged); check the password")
 	case errors.As(err, &notImplemented):
-		return nil, nil, keyError(errUnsupportedKey, "the PFX cannot be read: %s; export it again with `openssl pkcs12 -export` from the key and certificate in PEM form", notImplemented.Error())
+		return nil, nil, keyError(ErrUnsupportedKey, "the PFX cannot be read: %s; export it again with `openssl pkcs12 -export` from the key and certificate in PEM form", notImplemented.Error())
 	case err != nil:
 		return nil, nil, keyError(errMalformedKey, "the PFX is damaged, truncated or holds no private key with its certificate; export it again, with its private key")
 	}
 	signer, ok := key.(crypto.Signer)
 	if !ok {
-		return nil, nil, keyError(errUnsupportedKey, "the PFX's key (%T) cannot sign; Qlik needs an RSA key of at least %d bits", key, minRSABits)
+		return nil, nil, keyError(ErrUnsupportedKey, "the PFX's key (%T) cannot sign; Qlik needs an RSA key of at least %d bits", key, MinRSABits)
 	}
 	if err := checkParsedKey(signer.Public()); err != nil {
 		return nil, nil, err

@@ -55,7 +55,7 @@ func TestParsePKCS12Refusals(t *testing.T) {
 		{"wrong password, modern", modern, withPass(realPassphrase), []error{ErrWrongPassphrase}, []string{"does not open the PFX"}},
 		{"wrong password, legacy", fixture(t, "rsa2048-legacy.pfx"), withPass(realPassphrase), []error{ErrWrongPassphrase}, nil},
 		{"PEM key as password", modern, []KeyOption{WithPassphrase(fixture(t, "rsa2048-pkcs8.pem"))}, []error{ErrWrongPassphrase}, nil},
-		{"iterations over the cap", fixture(t, "rsa2048-iter600001.pfx"), withPass(fixturePassphrase), []error{errUnsupportedKey}, []string{"iteration count 600001", "limit of 600000"}},
+		{"iterations over the cap", fixture(t, "rsa2048-iter600001.pfx"), withPass(fixturePassphrase), []error{ErrUnsupportedKey}, []string{"iteration count 600001", "limit of 600000"}},
 		{"PEM instead of PFX", fixture(t, "rsa2048-pkcs8.pem"), withPass(fixturePassphrase), nil, []string{"PEM text, not a PFX", "ParsePrivateKey"}},
 		{"empty", nil, nil, []error{errNoPEM}, []string{"empty"}},
 		{"truncated", modern[:len(modern)/2], withPass(fixturePassphrase), nil, nil},

@@ -32,6 +32,10 @@
 //	NewQSEoWVerifier(key, ...QSEoWVerifierOption)    WithClockSkew, QSEoW shared, WithClock
 //	NewCloud(signer, issuer, keyID, ...CloudOption)  WithNotBeforeSkew, WithTTL, WithClock
 //	NewCloudVerifier(key, ...CloudVerifierOption)    WithIssuer, WithKeyID, WithClockSkew, WithClock
+//	NewClientAssertion(signer, clientID, tenantURL, keyID, ...AssertionOption)
+//	                                                 WithAlgorithm, WithTTL, WithClock
+//	VerifyClientAssertion(token, jwk, clientID, tenantURL, ...VerifierOption)
+//	                                                 WithClockSkew, WithClock
 //
 // The QSEoW shared options ([WithAudience], [WithUserIDClaim],
 // [WithUserDirectoryClaim], [WithGroupsClaim]) configure a QSEoW builder and
@@ -39,6 +43,16 @@
 // ([QSEoWSharedOption], [BuilderOption], [VerifierOption], [Option]) combine
 // the interfaces of the constructors they fit. Nil options are ignored by
 // every constructor.
+//
+// # OAuth client assertions
+//
+// A Qlik Cloud OAuth client may authenticate with Private Key JWT instead
+// of a client secret: [NewClientAssertion] makes the builder, whose
+// [ClientAssertion.Sign] signs a short-lived assertion (RS256, RS512, or
+// ES384 with an ECDSA P-384 key) for POST /oauth/token, and whose
+// [ClientAssertion.PublicJWK] is the key to register.
+// [VerifyClientAssertion] checks one as the tenant does. Package session
+// turns assertions or a client secret into access tokens.
 //
 // # Token sources
 //
@@ -94,11 +108,13 @@ import (
 type Algorithm string
 
 // The algorithms Qlik accepts. QSEoW accepts RS256, RS384 and RS512; Qlik
-// Cloud accepts RS256.
+// Cloud accepts RS256 for logins, and RS256, RS512 or ES384 (ECDSA P-384)
+// for OAuth client assertions ([NewClientAssertion]).
 const (
 	RS256 Algorithm = "RS256"
 	RS384 Algorithm = "RS384"
 	RS512 Algorithm = "RS512"
+	ES384 Algorithm = "ES384"
 )
 
 // Hash returns the hash function the algorithm signs with, or 0 for an
@@ -107,7 +123,7 @@ func (a Algorithm) Hash() crypto.Hash {
 	switch a {
 	case RS256:
 		return crypto.SHA256
-	case RS384:
+	case RS384, ES384:
 		return crypto.SHA384
 	case RS512:
 		return crypto.SHA512
@@ -198,7 +214,7 @@ func tokenTimes(now time.Time, ttl, nbfSkew time.Duration) (iat, nbf, exp time.T
 // [*ClaimError] (a user's claim) or an [*OptionError] (an option or a
 // constructor's parameter): match them with errors.As. A key or a signer
 // that fails wraps [ErrKey] or [ErrSigner]: match with errors.Is. A token a
-// verifier refuses is a [*VerifyError], which wraps [ErrTokenRefused].
+// verifier refuses is a [*VerifyError], matched with errors.As too.
 var (
 	// ErrSigner: the signer failed or does not fit the algorithm.
 	ErrSigner = errors.New("qsjwt: signer")
@@ -231,8 +247,12 @@ func (e *ClaimError) Error() string {
 }
 
 // Unwrap returns whether the claim is missing or refused, as an error of
-// the package's own.
+// the package's own; ask [ClaimError.Missing].
 func (e *ClaimError) Unwrap() error { return e.err }
+
+// Missing reports whether the claim is required and was not given (or
+// empty), rather than given with a value the variant refuses.
+func (e *ClaimError) Missing() bool { return e.err == errMissingClaim }
 
 // OptionError reports an option, or a required parameter of a
 // constructor, with a value the variant refuses.

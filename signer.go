@@ -3,6 +3,8 @@ package qsjwt
 import (
 	"context"
 	"crypto"
+	"crypto/ecdsa"
+	"crypto/elliptic"
 	"crypto/rand"
 	"crypto/rsa"
 	"crypto/sha256"
@@ -32,7 +34,9 @@ import (
 //	SignMessage(ctx context.Context, message []byte, hash crypto.Hash) ([]byte, error)
 //
 // which the builders then call instead of SignDigest, with the signing input
-// itself; SignDigest may then return an error.
+// itself; SignDigest may then return an error. A type that is both a
+// crypto.MessageSigner and a Signer gets the same: its crypto.MessageSigner
+// SignMessage is called with the signing input and crypto/rand.Reader.
 //
 // Every signature is checked before a token is returned: its length, and,
 // for any Signer but an in-memory *rsa.PrivateKey (which crypto/rsa checks
@@ -48,20 +52,17 @@ type messageSigner interface {
 	SignMessage(ctx context.Context, message []byte, hash crypto.Hash) ([]byte, error)
 }
 
-// SignFunc is the signing half of a [Signer] as a function: SignDigest. See
-// [SignerFunc].
-type SignFunc func(ctx context.Context, digest []byte, hash crypto.Hash) ([]byte, error)
-
-// SignerFunc adapts a public key and a signing function to a [Signer], for a
-// remote signing service or a KMS that needs no type of its own. The public key
-// is checked when a builder is made with it.
-func SignerFunc(public crypto.PublicKey, sign SignFunc) Signer {
+// SignerFunc adapts a public key and a signing function, the SignDigest
+// half of a [Signer], to a [Signer], for a remote signing service or a KMS
+// that needs no type of its own. The public key is checked when a builder
+// is made with it.
+func SignerFunc(public crypto.PublicKey, sign func(ctx context.Context, digest []byte, hash crypto.Hash) ([]byte, error)) Signer {
 	return funcSigner{public: public, sign: sign}
 }
 
 type funcSigner struct {
 	public crypto.PublicKey
-	sign   SignFunc
+	sign   func(ctx context.Context, digest []byte, hash crypto.Hash) ([]byte, error)
 }
 
 func (s funcSigner) Public() crypto.PublicKey { return s.public }
@@ -80,16 +81,19 @@ func (s funcSigner) Format(f fmt.State, _ rune) {
 
 // SignerFromCrypto wraps any crypto.Signer (an *rsa.PrivateKey, or an opaque
 // signer backed by an HSM or a KMS) as a [Signer]. Its public key must be RSA
-// of at least 2048 bits; the algorithm is worked out from it and checked
-// against the variant when a builder is made. A key that implements
-// crypto.MessageSigner is given the signing input to hash and sign itself;
-// any other, its digest. Both get crypto/rand.Reader.
+// of at least 2048 bits, or ECDSA P-384, which signs only OAuth client
+// assertions ([NewClientAssertion], ES384); the algorithm is worked out
+// from it and checked against the variant when a builder is made. A key
+// that implements crypto.MessageSigner is given the signing input to hash
+// and sign itself; any other, its digest. Both get crypto/rand.Reader.
 func SignerFromCrypto(key crypto.Signer) (Signer, error) {
 	if key == nil {
 		return nil, fmt.Errorf("%w: the crypto.Signer is nil", ErrSigner)
 	}
-	if err := checkKey(key.Public(), originOf(key)); err != nil {
-		return nil, err
+	if !isP384(key.Public()) {
+		if err := checkKey(key.Public(), originOf(key)); err != nil {
+			return nil, err
+		}
 	}
 	switch k := key.(type) {
 	case *rsa.PrivateKey:
@@ -174,7 +178,8 @@ func (s cryptoSigner) Format(f fmt.State, _ rune) {
 // signature and returns the compact token. A claim the encoder cannot write
 // gives a *ClaimError; a failing signer, or a signature of the wrong length
 // or that does not verify with s.Public(), an error wrapping ErrSigner; an
-// ended ctx, ctx's error, also when it ends while the signer works.
+// ended ctx, ctx's error, also when it ends while the signer works. ES384
+// needs a P-384 key; its ASN.1 signature becomes the JWS r||s form.
 func signToken(ctx context.Context, s Signer, alg Algorithm, kid string, claims []engine.Claim) (string, error) {
 	if ctx == nil {
 		ctx = context.Background()
@@ -182,15 +187,24 @@ func signToken(ctx context.Context, s Signer, alg Algorithm, kid string, claims 
 	if err := ctx.Err(); err != nil {
 		return "", err
 	}
-	pub, ok := s.Public().(*rsa.PublicKey)
-	if !ok || pub == nil || pub.N == nil {
-		return "", fmt.Errorf("%w: the signer's public key is %s, not an RSA key", ErrSigner, describeKey(s.Public()))
-	}
 	h := alg.Hash()
 	if h == 0 {
-		return "", fmt.Errorf("%w: algorithm %q is not one of RS256, RS384, RS512", ErrSigner, alg)
+		return "", fmt.Errorf("%w: algorithm %q is not one of RS256, RS384, RS512, ES384", ErrSigner, alg)
 	}
-	size := pub.Size()
+	var pub *rsa.PublicKey
+	var ecPub *ecdsa.PublicKey
+	size := engine.ES384SignatureSize
+	if alg == ES384 {
+		if ecPub, _ = s.Public().(*ecdsa.PublicKey); !isP384(ecPub) {
+			return "", fmt.Errorf("%w: ES384 needs an ECDSA P-384 key; the signer's public key is %s", ErrSigner, describeKey(s.Public()))
+		}
+	} else {
+		var ok bool
+		if pub, ok = s.Public().(*rsa.PublicKey); !ok || pub == nil || pub.N == nil {
+			return "", fmt.Errorf("%w: the signer's public key is %s, not an RSA key", ErrSigner, describeKey(s.Public()))
+		}
+		size = pub.Size()
+	}
 	input, err := engine.AppendSigningInput(make([]byte, 0, engine.TokenSize(kid, claims, size)), string(alg), kid, claims)
 	if err != nil {
 		var ce *engine.ClaimError
@@ -203,9 +217,14 @@ func signToken(ctx context.Context, s Signer, alg Algorithm, kid string, claims 
 	var sum [64]byte
 	digest := hashInto(&sum, h, input)
 	var sig []byte
-	if ms, ok := s.(messageSigner); ok {
+	switch ms := s.(type) {
+	case messageSigner:
 		sig, err = ms.SignMessage(ctx, input, h)
-	} else {
+	case crypto.MessageSigner: // one type that is a crypto.Signer and a Signer, e.g. a PKCS #11 key
+		if err = ctx.Err(); err == nil {
+			sig, err = ms.SignMessage(rand.Reader, input, h)
+		}
+	default:
 		sig, err = s.SignDigest(ctx, digest, h)
 	}
 	if ctxErr := ctx.Err(); ctxErr != nil {
@@ -213,6 +232,18 @@ func signToken(ctx context.Context, s Signer, alg Algorithm, kid string, claims 
 	}
 	if err != nil {
 		return "", fmt.Errorf("%w: %w", ErrSigner, err)
+	}
+	if ecPub != nil {
+		// A crypto.Signer returns ASN.1; the JWS carries r||s. ecdsa does not
+		// check its own signatures, so every one is verified here.
+		if sig, err = engine.ECDSAToJWS(sig, 48); err != nil {
+			return "", fmt.Errorf("%w: %w; a Signer for ES384 returns the ASN.1 signature crypto.Signer does", ErrSigner, err)
+		}
+		if engine.VerifyES384(ecPub, input, sig) != nil {
+			return "", fmt.Errorf("%w: the signature does not verify with the signer's public key: "+
+				"the signer signs with another key, or not ES384 (ECDSA P-384 with SHA-384)", ErrSigner)
+		}
+		return string(engine.AppendSignature(input, sig)), nil
 	}
 	if len(sig) != size {
 		return "", fmt.Errorf("%w: the signer returned a %d-byte signature; %s with a %d-bit key signs with %d bytes",
@@ -225,6 +256,13 @@ func signToken(ctx context.Context, s Signer, alg Algorithm, kid string, claims 
 		}
 	}
 	return string(engine.AppendSignature(input, sig)), nil
+}
+
+// isP384 reports whether pub is an ECDSA P-384 public key, the one
+// non-RSA key qsjwt signs with (ES384 client assertions).
+func isP384(pub crypto.PublicKey) bool {
+	k, ok := pub.(*ecdsa.PublicKey)
+	return ok && k != nil && k.Curve == elliptic.P384()
 }
 
 // hashInto hashes input with h into sum and returns the digest, a slice of

@@ -43,7 +43,7 @@ func TestSignerChecksEverySignature(t *testing.T) {
 	verifyStdlib(t, tok.Raw, testCertKey(t))
 
 	for name, tc := range map[string]struct {
-		sign SignFunc
+		sign func(ctx context.Context, digest []byte, hash crypto.Hash) ([]byte, error)
 		want string
 	}{
 		"short signature": {func(ctx context.Context, d []byte, h crypto.Hash) ([]byte, error) {
@@ -158,6 +158,25 @@ func TestSignerFromCryptoUsesMessageSigner(t *testing.T) {
 	verifyStdlib(t, tok.Raw, testCertKey(t))
 	assert.Equal(t, 1, k.messages)
 	assert.True(t, k.rand == rand.Reader, "the key gets crypto/rand.Reader, not nil")
+}
+
+// cryptoMessageAndSigner is one type that is a crypto.MessageSigner and a
+// Signer, as a PKCS #11 key is: the builders must hash-and-sign through its
+// crypto.MessageSigner method, since its SignDigest is refused.
+type cryptoMessageAndSigner struct{ *messageOnlyKey }
+
+func (b cryptoMessageAndSigner) SignDigest(context.Context, []byte, crypto.Hash) ([]byte, error) {
+	return nil, errors.New("CKR_MECHANISM_INVALID")
+}
+
+func TestSignerThatIsAlsoACryptoMessageSigner(t *testing.T) {
+	k := cryptoMessageAndSigner{&messageOnlyKey{key: testKey(t)}}
+	var _ crypto.MessageSigner = k
+	tok, err := signerQSEoW(t, k).Sign(context.Background(), signerUser)
+	require.NoError(t, err)
+	verifyStdlib(t, tok.Raw, testCertKey(t))
+	assert.Equal(t, 1, k.messages)
+	assert.True(t, k.rand == rand.Reader)
 }
 
 // randRecorder is an opaque crypto.Signer that records the reader it gets.

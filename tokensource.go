@@ -2,10 +2,11 @@ package qsjwt
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"sync"
 	"time"
+
+	"github.com/qsjwt/qsjwt/internal/sharedcall"
 )
 
 // TokenSource returns tokens for one user. It is how sessions and transports
@@ -133,7 +134,7 @@ type cachingSource struct {
 
 	mu      sync.Mutex
 	tok     Token
-	pending *call[Token] // the call to src in flight, if any
+	pending *sharedcall.Call[Token] // the call to src in flight, if any
 }
 
 func (s *cachingSource) clockNow() time.Time { return s.now() }
@@ -190,16 +191,16 @@ func (s *cachingSource) Token(ctx context.Context) (Token, error) {
 		}
 		if c := s.pending; c != nil {
 			s.mu.Unlock()
-			t, again, err := c.wait(ctx)
+			t, again, err := c.Wait(ctx)
 			if again || (err == nil && t.ID != "") {
 				continue // a single-use token is not shared: sign another
 			}
 			return t, err
 		}
-		c := newCall[Token]()
+		c := sharedcall.New[Token]()
 		s.pending = c
 		s.mu.Unlock()
-		c.run(func() (Token, error) { return s.src.Token(ctx) }, func(t Token, err error) {
+		return c.Run(func() (Token, error) { return s.src.Token(ctx) }, func(t Token, err error) {
 			s.mu.Lock()
 			defer s.mu.Unlock()
 			s.pending = nil
@@ -207,42 +208,5 @@ func (s *cachingSource) Token(ctx context.Context) (Token, error) {
 				s.tok = t
 			}
 		})
-		return c.val, c.err
 	}
-}
-
-// call is one piece of work that concurrent callers share: the first runs
-// it, the others wait for its result.
-type call[T any] struct {
-	done chan struct{}
-	val  T
-	err  error
-}
-
-func newCall[T any]() *call[T] { return &call[T]{done: make(chan struct{})} }
-
-// run runs fn, hands its result to record (which stores it under the
-// owner's lock), and then wakes the waiters, also when fn panics.
-func (c *call[T]) run(fn func() (T, error), record func(T, error)) {
-	c.err = errors.New("qsjwt: shared call did not finish")
-	defer func() {
-		record(c.val, c.err)
-		close(c.done)
-	}()
-	c.val, c.err = fn()
-}
-
-// wait waits for c or for ctx. again reports that c failed only because the
-// context of the caller that ran it ended while ctx has not: the caller
-// should try again rather than take another caller's cancellation.
-func (c *call[T]) wait(ctx context.Context) (v T, again bool, err error) {
-	select {
-	case <-c.done:
-	case <-ctx.Done():
-		return v, false, ctx.Err()
-	}
-	if c.err != nil && (errors.Is(c.err, context.Canceled) || errors.Is(c.err, context.DeadlineExceeded)) && ctx.Err() == nil {
-		return v, true, nil
-	}
-	return c.val, false, c.err
 }

@@ -15,9 +15,9 @@ import (
 	"time"
 )
 
-// ErrTokenRefused: Qlik would refuse the token. Verify returns it inside a
-// [*VerifyError] that lists every reason.
-var ErrTokenRefused = errors.New("qsjwt: token refused")
+// errTokenRefused: Qlik would refuse the token; what a *VerifyError unwraps
+// to, and the start of its text.
+var errTokenRefused = errors.New("qsjwt: token refused")
 
 // Problem is one thing wrong with a token, named after the claim and the rule
 // of Qlik's it breaks.
@@ -80,7 +80,7 @@ func quoteClaim(name string) string {
 const maxListed = 20
 
 // VerifyError says why Qlik would refuse a token: every problem found, not
-// only the first. It unwraps to [ErrTokenRefused].
+// only the first. Match it with errors.As.
 type VerifyError struct {
 	// Variant is "QSEoW" or "Qlik Cloud".
 	Variant string `json:"variant"`
@@ -107,7 +107,7 @@ func (e *VerifyError) Error() string {
 			refused++
 		}
 	}
-	fmt.Fprintf(&b, "%v: %s would refuse it: %d %s", ErrTokenRefused, e.Variant, refused, plural(refused, "problem"))
+	fmt.Fprintf(&b, "%v: %s would refuse it: %d %s", errTokenRefused, e.Variant, refused, plural(refused, "problem"))
 	if w := len(e.Problems) - refused; w > 0 {
 		fmt.Fprintf(&b, ", %d %s", w, plural(w, "warning"))
 	}
@@ -124,8 +124,8 @@ func (e *VerifyError) Error() string {
 	return b.String()
 }
 
-// Unwrap returns ErrTokenRefused.
-func (e *VerifyError) Unwrap() error { return ErrTokenRefused }
+// Unwrap returns the package's own "token refused" error.
+func (e *VerifyError) Unwrap() error { return errTokenRefused }
 
 func plural(n int, word string) string {
 	if n == 1 {

@@ -250,7 +250,7 @@ func TestCloudVerifyIndependentTokens(t *testing.T) {
 			}
 			require.Error(t, err)
 			assert.Nil(t, cl, "no claims from a refused token")
-			assert.ErrorIs(t, err, ErrTokenRefused)
+			assert.ErrorIs(t, err, errTokenRefused)
 			assert.Equal(t, tc.want, problems(t, err), "%v", err)
 		})
 	}
@@ -488,7 +488,7 @@ func TestQSEoWVerifyIndependentTokens(t *testing.T) {
 			}
 			require.Error(t, err)
 			assert.Nil(t, cl)
-			assert.ErrorIs(t, err, ErrTokenRefused)
+			assert.ErrorIs(t, err, errTokenRefused)
 			assert.Equal(t, tc.want, problems(t, err), "%v", err)
 		})
 	}
@@ -718,8 +718,8 @@ func TestParseJWKRefusals(t *testing.T) {
 		{"private RSA", fmt.Sprintf(`{"kty":"RSA","n":%q,"e":%q,"d":%q}`, n, e, d), errNotPublicKey},
 		{"symmetric", `{"kty":"oct","k":"c2VjcmV0"}`, errNotPublicKey},
 		{"private in a set", fmt.Sprintf(`{"keys":[{"kty":"RSA","n":%q,"e":%q,"d":%q}]}`, n, e, d), errNotPublicKey},
-		{"for encryption", fmt.Sprintf(`{"kty":"RSA","n":%q,"e":%q,"use":"enc"}`, n, e), errUnsupportedKey},
-		{"for HS256", fmt.Sprintf(`{"kty":"RSA","n":%q,"e":%q,"alg":"HS256"}`, n, e), errUnsupportedKey},
+		{"for encryption", fmt.Sprintf(`{"kty":"RSA","n":%q,"e":%q,"use":"enc"}`, n, e), ErrUnsupportedKey},
+		{"for HS256", fmt.Sprintf(`{"kty":"RSA","n":%q,"e":%q,"alg":"HS256"}`, n, e), ErrUnsupportedKey},
 		{"small RSA", fmt.Sprintf(`{"kty":"RSA","n":%q,"e":%q}`, b64(key.N.Bytes()[:128]), e), ErrKey},
 		{"two keys", fmt.Sprintf(`{"keys":[{"kty":"RSA","n":%q,"e":%q},{"kty":"RSA","n":%q,"e":%q}]}`, n, e, n, e), errMalformedKey},
 		{"not JSON", `-----BEGIN PUBLIC KEY-----`, errMalformedKey},
@@ -792,7 +792,7 @@ func TestVerifyConcurrent(t *testing.T) {
 					assert.NoError(t, err)
 				} else {
 					_, err := v.Verify(bad)
-					assert.True(t, errors.Is(err, ErrTokenRefused))
+					assert.True(t, errors.Is(err, errTokenRefused))
 				}
 			}
 		})

@@ -90,6 +90,10 @@ type CloudConfig struct {
 //     its engine sends OnConnected
 //     and answers the JSON-RPC that opens and reads [SampleAppID], as on
 //     QSEoW.
+//   - POST /oauth/token, /api/v1/oauth-clients and /api/v1/users (oauth.go):
+//     OAuth access tokens, which every call above takes as
+//     Authorization: Bearer, without cookies or CSRF token; from pages of
+//     a client's allowed origins too (oauth_browser.go: CORS, ?accessToken=).
 //
 // Any /api/ call without a live session gets 401. Its methods are safe for
 // concurrent use.
@@ -109,6 +113,7 @@ type Cloud struct {
 	cfg    CloudConfig
 	secret []byte
 	admin  *cloudAdmin // nil unless CloudConfig.APIKey
+	oauth  oauthState  // OAuth clients and access tokens (oauth.go)
 
 	mu          sync.Mutex
 	sessions    map[string]*cloudSession // by eas.sid
@@ -125,6 +130,7 @@ type cloudSession struct {
 	user     *cloudUser
 	csrf     string
 	lastUsed time.Time
+	bearer   bool // an OAuth access token (oauth.go): no cookie, no CSRF token
 }
 
 type cloudUser struct {
@@ -263,23 +269,14 @@ func (c *Cloud) expireLocked() {
 
 func (c *Cloud) serveHTTP(w http.ResponseWriter, r *http.Request) {
 	if origin := r.Header.Get("Origin"); origin != "" && !sameOrigin(r, origin) {
-		if !contains(c.cfg.AllowedOrigins, origin) {
-			writeError(w, http.StatusForbidden, "CORS-1", "Forbidden", fmt.Sprintf("origin %s is not allowed by a web integration", origin))
+		// A page calling with OAuth tokens (oauth_browser.go), else one of
+		// the web integration.
+		if handled, passed := c.oauthCORS(w, r, origin); handled || !passed && !c.webIntegrationCORS(w, r, origin) {
 			return
 		}
-		if cors(w, r, origin) {
-			return
-		}
-		id := r.Header.Get("qlik-web-integration-id")
-		if id == "" && strings.HasPrefix(r.URL.Path, "/app/") {
-			// A browser cannot set headers on a WebSocket: the engine's
-			// upgrade takes the ID as a query parameter (S-WS-3).
-			id = r.URL.Query().Get("qlik-web-integration-id")
-		}
-		if id != c.cfg.WebIntegrationID {
-			writeError(w, http.StatusForbidden, "CORS-2", "Forbidden", "cross-origin calls need the header qlik-web-integration-id (the engine WebSocket: the query parameter) with the tenant's web integration ID")
-			return
-		}
+	}
+	if c.serveOAuth(w, r) {
+		return
 	}
 	path := r.URL.Path
 	switch {
@@ -306,7 +303,7 @@ func (c *Cloud) serveHTTP(w http.ResponseWriter, r *http.Request) {
 		if tok == "" {
 			tok = r.Header.Get("qlik-csrf-token") // as @qlik/api's cookie auth sends it from Node
 		}
-		if tok != csrf {
+		if !s.bearer && tok != csrf {
 			writeError(w, http.StatusForbidden, "CSRF-TOKEN-2", "Forbidden", "the engine WebSocket needs ?qlik-csrf-token= with the session's current CSRF token")
 			return
 		}
@@ -314,6 +311,30 @@ func (c *Cloud) serveHTTP(w http.ResponseWriter, r *http.Request) {
 	default:
 		writeError(w, http.StatusNotFound, "HTTP-404", "Not Found", path)
 	}
+}
+
+// webIntegrationCORS checks a cross-origin request against the web
+// integration and sets its CORS headers. It reports whether the request
+// goes on; if not, it was answered (a refusal or a preflight).
+func (c *Cloud) webIntegrationCORS(w http.ResponseWriter, r *http.Request, origin string) bool {
+	if !contains(c.cfg.AllowedOrigins, origin) {
+		writeError(w, http.StatusForbidden, "CORS-1", "Forbidden", fmt.Sprintf("origin %s is not allowed by a web integration", origin))
+		return false
+	}
+	if cors(w, r, origin) {
+		return false
+	}
+	id := r.Header.Get("qlik-web-integration-id")
+	if id == "" && strings.HasPrefix(r.URL.Path, "/app/") {
+		// A browser cannot set headers on a WebSocket: the engine's
+		// upgrade takes the ID as a query parameter (S-WS-3).
+		id = r.URL.Query().Get("qlik-web-integration-id")
+	}
+	if id != c.cfg.WebIntegrationID {
+		writeError(w, http.StatusForbidden, "CORS-2", "Forbidden", "cross-origin calls need the header qlik-web-integration-id (the engine WebSocket: the query parameter) with the tenant's web integration ID")
+		return false
+	}
+	return true
 }
 
 // login is POST /login/jwt-session.
@@ -404,6 +425,9 @@ func (c *Cloud) login(w http.ResponseWriter, r *http.Request) {
 // session returns the request's live session, or answers 401 and returns
 // nil.
 func (c *Cloud) session(w http.ResponseWriter, r *http.Request) *cloudSession {
+	if s := c.oauthSession(r); s != nil {
+		return s
+	}
 	id := cookieValue(r, CloudSessionCookie)
 	sig := cookieValue(r, CloudSessionSigCookie)
 	c.mu.Lock()
@@ -427,7 +451,7 @@ func (c *Cloud) api(w http.ResponseWriter, r *http.Request) {
 	c.mu.Lock()
 	csrf, user := s.csrf, *s.user
 	c.mu.Unlock()
-	if r.Method != http.MethodGet && r.Method != http.MethodHead && r.Method != http.MethodOptions {
+	if !s.bearer && r.Method != http.MethodGet && r.Method != http.MethodHead && r.Method != http.MethodOptions {
 		switch got := r.Header.Get("qlik-csrf-token"); {
 		case got == "":
 			writeError(w, http.StatusForbidden, "CSRF-TOKEN-1", "Forbidden", "non-GET calls need the qlik-csrf-token header; read it from GET /api/v1/csrf-token")

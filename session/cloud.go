@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/qsjwt/qsjwt"
+	"github.com/qsjwt/qsjwt/internal/sharedcall"
 )
 
 // Cloud is one user's session with a Qlik Cloud tenant, made from tokens.
@@ -60,8 +61,8 @@ type Cloud struct {
 	live      bool           // logged in and not known to be gone
 	jar       http.CookieJar // the cookies of login gen
 	csrf      string         // the CSRF token of login gen, "" until fetched
-	loggingIn *call[http.CookieJar]
-	fetching  *call[string]
+	loggingIn *sharedcall.Call[http.CookieJar]
+	fetching  *sharedcall.Call[string]
 	fails     int       // refused logins in a row
 	notBefore time.Time // no login before then
 	lastErr   error     // the refusal that set notBefore
@@ -174,7 +175,7 @@ func (s *Cloud) ensure(ctx context.Context, needCSRF bool) (state, error) {
 		case !s.live && s.loggingIn != nil:
 			c := s.loggingIn
 			s.mu.Unlock()
-			if _, err := c.waitDetached(ctx); err != nil {
+			if _, err := c.WaitDetached(ctx); err != nil {
 				return state{}, err
 			}
 		case !s.live:
@@ -187,26 +188,26 @@ func (s *Cloud) ensure(ctx context.Context, needCSRF bool) (state, error) {
 				s.stats.backedOff.Add(1)
 				return state{}, err
 			}
-			c := newCall[http.CookieJar]()
+			c := sharedcall.New[http.CookieJar]()
 			s.loggingIn = c
 			s.mu.Unlock()
-			go c.run(detached(ctx, s, s.login), s.loggedIn)
-			if _, err := c.waitDetached(ctx); err != nil {
+			go c.Run(detached(ctx, s, s.login), s.loggedIn)
+			if _, err := c.WaitDetached(ctx); err != nil {
 				return state{}, err
 			}
 		case needCSRF && s.csrf == "" && s.fetching != nil:
 			c := s.fetching
 			s.mu.Unlock()
-			if _, err := c.waitDetached(ctx); err != nil && !errors.Is(err, errGone) {
+			if _, err := c.WaitDetached(ctx); err != nil && !errors.Is(err, errGone) {
 				return state{}, err
 			}
 		case needCSRF && s.csrf == "":
-			c := newCall[string]()
+			c := sharedcall.New[string]()
 			s.fetching = c
 			st := state{gen: s.gen, jar: s.jar}
 			s.mu.Unlock()
 			fetch := func(ctx context.Context) (string, error) { return s.fetchCSRF(ctx, st) }
-			go c.run(detached(ctx, s, fetch), func(csrf string, err error) {
+			go c.Run(detached(ctx, s, fetch), func(csrf string, err error) {
 				s.mu.Lock()
 				defer s.mu.Unlock()
 				s.fetching = nil
@@ -217,7 +218,7 @@ func (s *Cloud) ensure(ctx context.Context, needCSRF bool) (state, error) {
 					s.live = false
 				}
 			})
-			if _, err := c.waitDetached(ctx); err != nil && !errors.Is(err, errGone) {
+			if _, err := c.WaitDetached(ctx); err != nil && !errors.Is(err, errGone) {
 				return state{}, err
 			}
 		default:

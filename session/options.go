@@ -16,12 +16,13 @@ type QSEoWOption interface {
 	applyQSEoW(*QSEoWTransport) error
 }
 
-// Option configures [NewCloud] and [NewQSEoWTransport], and the proxies
-// and token handlers, which pass it on to the sessions they make (a token
-// handler reads only the clock).
+// Option configures [NewCloud], [NewQSEoWTransport] and [NewOAuth], and
+// the proxies and token handlers, which pass it on to the sessions they
+// make (a token handler reads only the clock).
 type Option interface {
 	CloudOption
 	QSEoWOption
+	OAuthOption
 	ProxyOption
 	TokenHandlerOption
 }

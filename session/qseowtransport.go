@@ -70,13 +70,13 @@ type QSEoWTransport struct {
 	jar http.CookieJar // only ever given the proxy's URL
 
 	mu        sync.Mutex
-	tok       qsjwt.Token     // the token last had from src
-	refused   qsjwt.Token     // a token the proxy refused as expired or not yet valid
-	until     time.Time       // the session is taken to be live until then
-	gen       int             // counts session resets; outcomes of older requests do not renew
-	opening   *call[struct{}] // the request sent alone, while in flight
-	notBefore time.Time       // no request goes alone before then (Retry-After)
-	lastErr   error           // the answer that set notBefore
+	tok       qsjwt.Token   // the token last had from src
+	refused   qsjwt.Token   // a token the proxy refused as expired or not yet valid
+	until     time.Time     // the session is taken to be live until then
+	gen       int           // counts session resets; outcomes of older requests do not renew
+	opening   chan struct{} // closed when the request sent alone has its answer
+	notBefore time.Time     // no request goes alone before then (Retry-After)
+	lastErr   error         // the answer that set notBefore
 
 	stats struct{ requests, alone, refusals, resigns, backedOff atomic.Int64 }
 }
@@ -232,7 +232,7 @@ func (t *QSEoWTransport) turn(ctx context.Context) (alone bool, gen int, done fu
 			t.mu.Unlock()
 			timer := time.NewTimer(t.loginTimeout)
 			select {
-			case <-c.done:
+			case <-c:
 			case <-ctx.Done():
 				timer.Stop()
 				return false, 0, nil, ctx.Err()
@@ -255,7 +255,7 @@ func (t *QSEoWTransport) turn(ctx context.Context) (alone bool, gen int, done fu
 			t.stats.backedOff.Add(1)
 			return false, 0, nil, err
 		default:
-			c := newCall[struct{}]()
+			c := make(chan struct{})
 			t.opening = c
 			g := t.gen
 			t.mu.Unlock()
@@ -266,7 +266,7 @@ func (t *QSEoWTransport) turn(ctx context.Context) (alone bool, gen int, done fu
 					t.opening = nil
 				}
 				t.mu.Unlock()
-				close(c.done)
+				close(c)
 			}, nil
 		}
 	}

@@ -6,6 +6,11 @@
 // burst of calls to one login or one proxy session, send credentials only
 // to their own Qlik origin, and back off when Qlik refuses.
 //
+// [OAuth] gets OAuth access tokens from a Qlik Cloud tenant instead: the
+// client's own, or an impersonated user's, the client authenticated by its
+// secret or a Private Key JWT (qsjwt.ClientAssertion); send them as
+// Authorization: Bearer, with no cookie and no CSRF token.
+//
 // Qlik's error answers are [*QlikError]s ([CheckResponse] reads one from any
 // response); a login not tried because of an earlier refusal or the tenant's
 // [LoginBudget] is a [*BackoffError].

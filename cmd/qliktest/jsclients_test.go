@@ -8,6 +8,7 @@ import (
 	"crypto/x509"
 	"encoding/json"
 	"encoding/pem"
+	"fmt"
 	"io"
 	"net/http"
 	"os"
@@ -30,7 +31,10 @@ import (
 // testdata/js (@qlik/api 2.19.0, enigma.js 2.15.0, ws), against this
 // command as a user would: qliktest serves, qs-jwt's provision package sets
 // the tenant and the site up, qsjwt signs the tokens, and Node scripts log in
-// and read the sample app over the engine WebSocket.
+// and read the sample app over the engine WebSocket. Qlik Cloud OAuth runs
+// as @qlik/api offers it in Node (authType "oauth2" with a client secret:
+// it has no Private Key JWT): client credentials, and impersonation by
+// subject of a user the client creates.
 func TestQlikJSClients(t *testing.T) {
 	dir := jsClients(t)
 	e, client := startQliktest(t)
@@ -99,6 +103,52 @@ func TestQlikJSClients(t *testing.T) {
 		assert.Equal(t, map[string]any{"sessionState": "SESSION_CREATED", "engineVersion": qliktest.EngineVersion,
 			"title": qliktest.SampleAppTitle, "sameLayoutAgain": true, "sheets": toAny(qliktest.SampleSheets),
 			"unknownMethod": map[string]any{"code": -32601.0, "message": "Method not found"}}, out)
+	})
+
+	t.Run("Cloud oauth2", func(t *testing.T) {
+		// An admin registers the OAuth client through the admin API with
+		// the tenant's API key, as for a real tenant.
+		body := `{"appType":"web","clientName":"qsjwt-js-oauth2","allowedScopes":["user_default"],` +
+			`"allowedGrantTypes":["client_credentials","urn:qlik:oauth:user-impersonation"],"allowedAuthMethods":["client_secret"]}`
+		req, err := http.NewRequestWithContext(ctx, http.MethodPost, e.Cloud.URL+"/api/v1/oauth-clients", strings.NewReader(body))
+		require.NoError(t, err)
+		req.Header.Set("Authorization", "Bearer "+e.Cloud.APIKey)
+		req.Header.Set("Content-Type", "application/json")
+		resp, err := client.Do(req)
+		require.NoError(t, err)
+		defer resp.Body.Close()
+		require.Equal(t, http.StatusCreated, resp.StatusCode)
+		var cl struct{ ClientID, ClientSecret string }
+		require.NoError(t, json.NewDecoder(resp.Body).Decode(&cl))
+		require.NotEmpty(t, cl.ClientSecret)
+		in := map[string]any{"host": e.Cloud.URL, "clientId": cl.ClientID, "clientSecret": cl.ClientSecret, "appId": e.AppID}
+
+		// Client credentials: the client's own user.
+		out, _ := runNode(t, dir, "cloud-oauth2.mjs", e.CAFile, in)
+		assert.Equal(t, map[string]any{"client": map[string]any{"status": 200.0, "subject": "oauth-client/" + cl.ClientID, "name": "qsjwt-js-oauth2"}}, out)
+
+		// Impersonation needs an existing user: @qlik/api says Qlik refused.
+		in["subject"], in["name"], in["email"], in["skipCreate"] = "js-oauth-bea", "Bea", "bea@example.com", true
+		out, code := runNode(t, dir, "cloud-oauth2.mjs", e.CAFile, in)
+		assert.Equal(t, 1, code, "%v", out)
+		assert.Contains(t, fmt.Sprint(out["error"]), "invalid_grant", "impersonating a missing user")
+
+		// The client creates the user, then impersonates it by subject.
+		delete(in, "skipCreate")
+		out, _ = runNode(t, dir, "cloud-oauth2.mjs", e.CAFile, in)
+		assert.Equal(t, map[string]any{
+			"client":       map[string]any{"status": 200.0, "subject": "oauth-client/" + cl.ClientID, "name": "qsjwt-js-oauth2"},
+			"created":      map[string]any{"status": 201.0, "subject": "js-oauth-bea"},
+			"impersonated": map[string]any{"status": 200.0, "subject": "js-oauth-bea", "name": "Bea", "email": "bea@example.com"},
+			"title":        qliktest.SampleAppTitle,
+		}, out)
+
+		// A wrong secret gets no token.
+		in["clientSecret"] = "not-the-secret"
+		out, code = runNode(t, dir, "cloud-oauth2.mjs", e.CAFile, in)
+		assert.Equal(t, 1, code)
+		assert.Contains(t, fmt.Sprint(out["error"]), "invalid_client", "a wrong client secret: %v", out)
+		assert.NotContains(t, fmt.Sprint(out), cl.ClientSecret)
 	})
 }
 

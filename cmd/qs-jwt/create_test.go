@@ -3,9 +3,11 @@ package main
 import (
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 
+	"github.com/qsjwt/qsjwt"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -313,4 +315,20 @@ func TestCertCreate(t *testing.T) {
 	r = qsArgs(t, "create-qseow", "--userdir", "d", "--userid", "u", "--cert-create", "--cert-create-expires-days", "0", "--cert-file-prefix", empty+"/")
 	assert.Equal(t, 2, r.code)
 	assert.Contains(t, r.stderr, "(--cert-create-expires-days)")
+}
+
+// TestCreateCloudThumbprintKeyID: the key ID keygen suggests, the key's RFC
+// 7638 thumbprint (43 random-looking base64url characters), is a key ID,
+// not key material given to the wrong flag.
+func TestCreateCloudThumbprintKeyID(t *testing.T) {
+	cert, err := os.ReadFile(certPath)
+	require.NoError(t, err)
+	c, err := qsjwt.ParseCertificate(cert)
+	require.NoError(t, err)
+	kid, err := qsjwt.Thumbprint(c.PublicKey)
+	require.NoError(t, err)
+	r := qsArgs(t, "create-qscloud", "--sub", "anna-42", "--username", "Anna", "--useremail", "anna@example.com",
+		"--issuer", "tenant.eu.qlikcloud.com", "--keyid", kid, "--cert-privatekey-file", keyPath)
+	require.Equal(t, 0, r.code, r.stderr)
+	assert.Equal(t, strconv.Quote(kid), token(t, r, certPath).hdr("kid"))
 }

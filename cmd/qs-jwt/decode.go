@@ -62,8 +62,8 @@ func runDecode(e *env, args []string) error {
 	fs.StringVar(&keyText, "cert-publickey", "", "the certificate or public key itself (PEM)")
 	var pfx pfxFlags
 	pfx.add(fs, "a PFX (PKCS #12) `file`, as the QMC exports it, whose certificate checks the token")
-	fs.Var(&choiceValue{v: &variant, choices: []string{"qseow", "cloud"}}, "variant",
-		"which Qlik checks the token: qseow or cloud (default: worked out from the token's aud)")
+	fs.Var(&choiceValue{v: &variant, choices: []string{"qseow", "cloud", "oauth"}}, "variant",
+		"which Qlik checks the token: qseow, cloud, or oauth (a client assertion; the key a JWK) (default: worked out from the token's aud)")
 	fs.StringVar(&audience, "expected-audience", "", "qseow: the virtual proxy's JWT `audience`; aud must equal it")
 	fs.StringVar(&issuer, "expected-issuer", "", "cloud: the identity provider's `issuer`; iss must equal it (default: not checked)")
 	fs.StringVar(&keyid, "keyid", "", "cloud: the identity provider's key `ID`; kid must equal it (default: not checked)")
@@ -131,6 +131,9 @@ func runDecode(e *env, args []string) error {
 		return e.printDecoded(d, asJSON, result{})
 	}
 
+	if variant == "oauth" { // oauth_decode.go
+		return e.decodeAssertion(d, token, issuer, asJSON, tokenFlag, keyFlag, keyFile, keyText)
+	}
 	// The key, and the verifier of the variant.
 	var pub crypto.PublicKey
 	data := []byte(keyText)
@@ -327,6 +330,9 @@ func verifierError(err error, keyFlag string) error {
 }
 
 func variantName(v string) string {
+	if v == "oauth" {
+		return "Qlik Cloud OAuth"
+	}
 	if v == "cloud" {
 		return "Qlik Cloud"
 	}

@@ -48,6 +48,7 @@ var flagKinds = map[string]flagKind{
 	"cert-privatekey-pfx":    kindPath,
 	"sign-command":           kindOpaque,
 	"cert-privatekey-pkcs11": kindOpaque,
+	"client-secret-env":      kindVarName,
 }
 
 // looksLikePEM reports whether s holds a PEM block or part of one.
@@ -97,7 +98,16 @@ func skipB64URL(s string, i int) int {
 // 3; the test is at least 35 %, which every base64 line of the test keys
 // passes): key material. Names and paths, CamelCase included, change far
 // less, and "-" and "_" end a run.
-func hasBase64Run(s string) bool {
+func hasBase64Run(s string) bool { return base64Run(s, 40) }
+
+// claimBase64Run is the shortest base64 run refused in a claim or option
+// value: a whole PEM line. Shorter random-looking values are ordinary
+// there: an RFC 7638 thumbprint, the key ID keygen suggests, is 43
+// characters of base64url.
+const claimBase64Run = 64
+
+// base64Run is hasBase64Run for runs of at least min characters.
+func base64Run(s string, min int) bool {
 	run, changes, prev := 0, 0, 0
 	for i := 0; i <= len(s); i++ {
 		class := 0
@@ -114,7 +124,7 @@ func hasBase64Run(s string) bool {
 			}
 		}
 		if class == 0 {
-			if run >= 40 && changes*100 >= run*35 {
+			if run >= min && changes*100 >= run*35 {
 				return true
 			}
 			run, changes, prev = 0, 0, 0
@@ -213,6 +223,8 @@ func checkValue(name, v string) error {
 			what = "the key"
 		case "api-key-env":
 			what = "the API key"
+		case "client-secret-env":
+			what = "the client secret"
 		}
 		switch {
 		case v == "":
@@ -248,7 +260,7 @@ func checkValue(name, v string) error {
 			return usagef(flag, "%s is not valid UTF-8 (byte 0x%02x at offset %d): Qlik would read a replacement character, so two different values could name one user; give the value in UTF-8",
 				flag, v[i], i)
 		}
-		if looksLikePEM(v) || looksLikeToken(v) || hasBase64Run(v) { // several lines are the library's to judge
+		if looksLikePEM(v) || looksLikeToken(v) || base64Run(v, claimBase64Run) { // several lines are the library's to judge
 			return usagef(flag, "%s is %s; it belongs in no claim or option: a signing key goes in an environment variable named by --cert-privatekey-env", flag, describe(v))
 		}
 	}

@@ -109,6 +109,8 @@ var optionFlags = map[string]optionFlag{
 	"WithKeyID":              {create: "--keyid", decode: "--keyid"},
 	"issuer":                 {create: "--issuer"}, // NewCloud's parameters
 	"keyID":                  {create: "--keyid"},
+	"clientID":               {create: "--client-id"}, // NewClientAssertion's parameters
+	"tenantURL":              {create: "--tenant"},
 	"key":                    {decode: "--cert-publickey-file"}, // the verifiers' first parameter
 	"WithCommonName":         {keygen: "--cn"},
 	"WithValidity":           {create: "--cert-create-expires-days", keygen: "--days"},

@@ -59,6 +59,8 @@ func commands() []command {
 	return []command{
 		{"create-qseow", "create a JWT for a client-managed Qlik Sense (QSEoW) virtual proxy", runCreateQSEoW},
 		{"create-qscloud", "create a JWT for a Qlik Cloud JWT identity provider", runCreateCloud},
+		{"create-assertion", "sign an OAuth client assertion (Private Key JWT) for Qlik Cloud", runCreateAssertion},
+		{"oauth-token", "get a Qlik Cloud OAuth access token (client or impersonated user)", runOAuthToken},
 		{"decode", "print a JWT's header and claims; with a key, verify it against Qlik's rules", runDecode},
 		{"keygen", "write a new private key, public key and self-signed certificate", runKeygen},
 		{"idp-config", "print the Qlik Cloud identity-provider JSON and the QSEoW virtual proxy fields", runIdPConfig},
@@ -118,7 +120,7 @@ func commandNames() string {
 func printOverview(w io.Writer) {
 	fmt.Fprintf(w, "qs-jwt creates and checks the JWTs Qlik Sense accepts.\n\nUsage: qs-jwt <command> [flags]\n\nCommands:\n")
 	for _, c := range commands() {
-		fmt.Fprintf(w, "  %-15s %s\n", c.name, c.summary)
+		fmt.Fprintf(w, "  %-17s %s\n", c.name, c.summary)
 	}
 	fmt.Fprintf(w, "\nRun qs-jwt <command> --help for a command's flags; qs-jwt --version for the version.\n"+
 		"Exit codes: 0 success, 1 the work failed, 2 the command line is wrong.\n")

@@ -151,6 +151,7 @@ type browserRig struct {
 type rigOptions struct {
 	allowThirdPartyCookies bool // the browser keeps the tenant's cookies on the site's page
 	unlistedOrigin         bool // the tenant's web integration does not list the site's origin
+	oauthUnlistedOrigin    bool // the OAuth client does not list the site's origin
 }
 
 func newBrowserRig(t *testing.T, o rigOptions) *browserRig {
@@ -185,6 +186,11 @@ func newBrowserRig(t *testing.T, o rigOptions) *browserRig {
 	require.NoError(t, err)
 	cfg.QSEoW, err = qsjwt.NewQSEoW(qseowKey)
 	require.NoError(t, err)
+	var oauthOrigins []string
+	if o.oauthUnlistedOrigin {
+		oauthOrigins = []string{"https://elsewhere.corp.test"}
+	}
+	require.NoError(t, emulatedOAuth(&cfg, r.tenant, cloudKey, oauthOrigins...))
 	s, err := newSite(cfg)
 	require.NoError(t, err)
 	srv := &http.Server{Handler: s, TLSConfig: &tls.Config{Certificates: []tls.Certificate{c.leaf}}, ReadHeaderTimeout: 10 * time.Second,
@@ -305,6 +311,16 @@ func TestBrowserMashup(t *testing.T) {
 		assert.Contains(t, r.text(t, "qlik-rest"), u.user+"@example.com")
 		assert.Contains(t, r.text(t, "qlik-engine"), qliktest.SampleAppTitle)
 
+		// OAuth mode: the site impersonates the user; the page calls the
+		// tenant with the access token, cookie-less.
+		state, text = r.connect(t, "oauth")
+		require.Equal(t, "ready", state, text)
+		assert.Contains(t, text, u.cloudName)
+		assert.Equal(t, u.cloudName, r.text(t, "qlik-user"))
+		assert.Contains(t, r.text(t, "qlik-rest"), u.user+"@example.com")
+		assert.Contains(t, r.text(t, "qlik-rest"), "Authorization: Bearer")
+		assert.Contains(t, r.text(t, "qlik-engine"), qliktest.SampleAppTitle)
+
 		state, text = r.connect(t, "qseow")
 		require.Equal(t, "ready", state, text)
 		assert.Contains(t, text, u.qseowName)
@@ -314,6 +330,8 @@ func TestBrowserMashup(t *testing.T) {
 		r.signOut(t)
 	}
 	assert.Equal(t, 2, r.tenant.Logins(), "one Qlik Cloud login per user, made by the site")
+	assert.Equal(t, 1, r.tenant.OAuthTokensIssued("site-user-1001"), "one impersonation token for alice, from the site")
+	assert.Equal(t, 1, r.tenant.OAuthTokensIssued("site-user-1002"), "and one for bob")
 	for _, h := range r.cookieHosts(t) {
 		assert.NotContains(t, h, tenantHost, "proxy mode leaves no Qlik cookie in the browser")
 	}
@@ -332,7 +350,7 @@ func TestBrowserMashup(t *testing.T) {
 	for _, h := range r.cookieHosts(t) {
 		assert.NotContains(t, h, tenantHost, "no cookie of the tenant was kept")
 	}
-	t.Logf("two users in proxy and QSEoW mode, then direct mode, in Chromium: %s", time.Since(start).Round(10*time.Millisecond))
+	t.Logf("two users in proxy, OAuth and QSEoW mode, then direct mode, in Chromium: %s", time.Since(start).Round(10*time.Millisecond))
 }
 
 // With third-party cookies allowed, direct mode works: what made it fail
@@ -371,4 +389,16 @@ func TestBrowserDirectModeExplainsAnUnlistedOrigin(t *testing.T) {
 	assert.Contains(t, text, "web integration "+r.tenant.WebIntegrationID)
 	assert.Contains(t, text, "lists this page's origin "+r.site)
 	assert.Contains(t, text, "certificate")
+}
+
+// An OAuth client that does not list the page's origin: the tenant gives
+// the page's token no CORS, and the page names what to check.
+func TestBrowserOAuthModeExplainsAnUnlistedOrigin(t *testing.T) {
+	r := newBrowserRig(t, rigOptions{oauthUnlistedOrigin: true, unlistedOrigin: true})
+	r.signIn(t, "alice", "wonderland")
+	state, text := r.connect(t, "oauth")
+	require.Equal(t, "error", state, text)
+	assert.Contains(t, text, "GET /api/v1/users/me: the browser could not complete the request")
+	assert.Contains(t, text, "lists this page's origin "+r.site+" among its allowed origins")
+	assert.Equal(t, 1, r.tenant.OAuthTokensIssued("site-user-1001"), "the site got the token; the browser could not use it")
 }

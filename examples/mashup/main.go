@@ -1,7 +1,7 @@
 // Command mashup is a web site that embeds Qlik for its own users. The site
 // has its own sign-in (a small form and the site's cookie); after it, the
 // site, never the page, decides which Qlik user the browser is. The page
-// reaches Qlik in one of three ways, chosen in the page:
+// reaches Qlik in one of four ways, chosen in the page:
 //
 //   - Qlik Cloud through the site (the default): session.Proxy keeps each
 //     user's Qlik Cloud session on the server (JWT login, cookies, CSRF
@@ -12,6 +12,14 @@
 //     (session.TokenHandler) and logs in to the tenant itself. This needs
 //     the tenant's cookies on the page, i.e. third-party cookies; the page
 //     says so when the browser drops them.
+//   - Qlik Cloud with OAuth: the page gets an access token of its user
+//     from POST /token/oauth (session.NewOAuthTokenHandler: the site's
+//     OAuth client impersonates the user, creating it the first time) and
+//     calls the tenant with Authorization: Bearer, as qlik-embed's
+//     data-get-access-token callback does; the engine WebSocket takes a
+//     temporary token from a token exchange. No cookie: it works where
+//     third-party cookies are blocked. The OAuth client must list the
+//     site's origin among its allowed origins.
 //   - QSEoW through the site: the same proxy to a virtual proxy with JWT
 //     authentication, under /qlik/qseow/. POST /token/qseow serves
 //     @qlik/api's windowscookie getAccessToken where the QSEoW server is on
@@ -33,11 +41,14 @@
 //	go run ./examples/mashup -listen :8080
 //	go run ./examples/mashup -listen :8080 -site-url https://www.example.com -key-file privatekey.pem \
 //	    -tenant https://example.eu.qlikcloud.com -issuer example.com -keyid my-key-id -web-integration-id ID \
-//	    -server https://qlik.example.com -prefix jwt
+//	    -server https://qlik.example.com -prefix jwt -oauth-client-id ID
 //
 // Environment variables: QSJWT_TENANT, QSJWT_ISSUER, QSJWT_KEY_ID,
 // QSJWT_WEB_INTEGRATION_ID, QSJWT_SERVER, QSJWT_PREFIX, QSJWT_KEY_FILE (or
-// the key itself in QSJWT_KEY), QSJWT_APP_ID.
+// the key itself in QSJWT_KEY), QSJWT_APP_ID, QSJWT_OAUTH_CLIENT_ID,
+// QSJWT_OAUTH_CLIENT_SECRET (the OAuth client's secret; without it the
+// client authenticates with a Private Key JWT signed with the key, under
+// -oauth-keyid or QSJWT_OAUTH_KEY_ID).
 package main
 
 import (
@@ -88,6 +99,8 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 	server := fs.String("server", os.Getenv("QSJWT_SERVER"), "QSEoW server URL; empty: an emulator")
 	prefix := fs.String("prefix", env("QSJWT_PREFIX", "jwt"), "the JWT virtual proxy's prefix")
 	keyFile := fs.String("key-file", os.Getenv("QSJWT_KEY_FILE"), "PEM private key for a real tenant or server (or the key itself in QSJWT_KEY)")
+	oauthClientID := fs.String("oauth-client-id", os.Getenv("QSJWT_OAUTH_CLIENT_ID"), "the tenant's OAuth impersonation client (OAuth mode; its secret in QSJWT_OAUTH_CLIENT_SECRET, or -oauth-keyid)")
+	oauthKeyID := fs.String("oauth-keyid", os.Getenv("QSJWT_OAUTH_KEY_ID"), "the kid of the key (-key-file) registered with the OAuth client, for a Private Key JWT instead of a secret")
 	appID := fs.String("app", env("QSJWT_APP_ID", qliktest.SampleAppID), "ID of the app the page opens over the engine WebSocket")
 	fs.SetOutput(out)
 	if err := fs.Parse(args); err != nil {
@@ -132,6 +145,14 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 		*tenant, *issuer, *keyID, *webID = tenantEmu.URL, tenantEmu.Issuer, tenantEmu.KeyID, tenantEmu.WebIntegrationID
 		cfg.CloudTransport = tenantEmu.Client().Transport
 		cloudKey, _ = qsjwt.SignerFromCrypto(tenantEmu.Key)
+		if err := emulatedOAuth(&cfg, tenantEmu, cloudKey); err != nil {
+			return err
+		}
+	} else if *oauthClientID != "" {
+		cfg.OAuthClientID = *oauthClientID
+		if cfg.OAuth, err = newOAuth(*tenant, *oauthClientID, os.Getenv("QSJWT_OAUTH_CLIENT_SECRET"), key, *oauthKeyID, nil); err != nil {
+			return err
+		}
 	}
 	if cfg.Cloud, err = qsjwt.NewCloud(cloudKey, *issuer, *keyID); err != nil {
 		return err

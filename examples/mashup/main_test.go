@@ -24,6 +24,7 @@ func TestRunScriptedVisit(t *testing.T) {
 	assert.Contains(t, s, `proxy mode: Qlik user Alice Adams (subject site-user-1001), engine app "qliktest sample app"; tenant logins: 1, Qlik cookies in the browser: 0`)
 	assert.Contains(t, s, `QSEoW mode: Qlik user EXAMPLE\alice, repository 14.254.6, engine app "qliktest sample app"; proxy sessions opened: 1`)
 	assert.Contains(t, s, "direct mode: POST /token/cloud gave a token of ")
+	assert.Contains(t, s, "OAuth mode: POST /token/oauth gave an access token with which the tenant says Qlik user Alice Adams (subject site-user-1001); impersonation tokens issued: 1")
 }
 
 func TestRunRefusesRealTargetsWithoutListen(t *testing.T) {

@@ -54,6 +54,9 @@ type config struct {
 	WebIntegrationID string
 	CloudTransport   http.RoundTripper // nil: http.DefaultTransport
 
+	OAuth         *session.OAuth // nil: no OAuth mode
+	OAuthClientID string         // its client ID, which the page's token exchange names
+
 	QSEoW          *qsjwt.QSEoW // nil: no QSEoW
 	Proxy          string       // the virtual proxy (server and prefix), as the site's server reaches it
 	QSEoWTransport http.RoundTripper
@@ -100,6 +103,16 @@ func newSite(cfg config) (*site, error) {
 		}
 		s.mux.Handle("/token/cloud", tokens)
 	}
+	if cfg.OAuth != nil {
+		// For a page that calls Qlik Cloud with an access token of the
+		// signed-in user (OAuth impersonation), as qlik-embed's
+		// data-get-access-token callback does.
+		tokens, err := session.NewOAuthTokenHandler(cfg.OAuth, s.cloudUser, allowed)
+		if err != nil {
+			return nil, err
+		}
+		s.mux.Handle("/token/oauth", tokens)
+	}
 	if cfg.QSEoW != nil {
 		if s.qseowProxy, err = session.NewQSEoWProxy(cfg.Proxy, cfg.QSEoW, s.qseowUser, allowed, session.WithBaseTransport(cfg.QSEoWTransport)); err != nil {
 			return nil, err
@@ -139,6 +152,7 @@ func (s *site) servePage(w http.ResponseWriter, r *http.Request) {
 	cfg, _ := json.Marshal(map[string]any{
 		"tenant": s.cfg.BrowserTenant, "webIntegrationId": s.cfg.WebIntegrationID, "appId": s.cfg.AppID,
 		"cloud": s.cfg.Cloud != nil, "qseow": s.cfg.QSEoW != nil, "origin": s.cfg.Origin,
+		"oauth": s.cfg.OAuth != nil, "oauthClientId": s.cfg.OAuthClientID,
 	})
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
 	w.Header().Set("Cache-Control", "no-store")

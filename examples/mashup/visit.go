@@ -17,7 +17,7 @@ import (
 	"github.com/qsjwt/qsjwt/session"
 )
 
-// visit does what the page does in proxy and QSEoW modes, as alice, with
+// visit does what the page does in proxy, QSEoW and OAuth modes, as alice, with
 // an HTTP client that keeps cookies like a browser. It starts at the
 // site's IP address, which sends it to the site's own name.
 func visit(ctx context.Context, out io.Writer, byIP, site string, tenant *qliktest.Cloud, proxy *qliktest.QSEoW) error {
@@ -96,6 +96,29 @@ func visit(ctx context.Context, out io.Writer, byIP, site string, tenant *qlikte
 		return err
 	}
 	fmt.Fprintf(out, "direct mode: POST /token/cloud gave a token of %d bytes for the page to send to %s/login/jwt-session\n", len(tok.Token), tenant.URL)
+
+	var access struct{ Token string }
+	if _, err := call(http.MethodPost, "/token/oauth", nil, map[string]string{session.TokenRequestHeader: "1"}, &access); err != nil {
+		return err
+	}
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, tenant.URL+"/api/v1/users/me", nil)
+	if err != nil {
+		return err
+	}
+	req.Header.Set("Authorization", "Bearer "+access.Token)
+	resp, err = tenant.Client().Do(req)
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	if err := session.CheckResponse(resp); err != nil {
+		return err
+	}
+	if err := json.NewDecoder(resp.Body).Decode(&me); err != nil {
+		return err
+	}
+	fmt.Fprintf(out, "OAuth mode: POST /token/oauth gave an access token with which the tenant says Qlik user %s (subject %s); impersonation tokens issued: %d\n",
+		me.Name, me.Subject, tenant.OAuthTokensIssued(me.Subject))
 	return nil
 }
 

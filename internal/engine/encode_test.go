@@ -2,6 +2,7 @@ package engine
 
 import (
 	"bytes"
+	"crypto"
 	"crypto/rand"
 	"crypto/rsa"
 	"encoding/json"
@@ -10,7 +11,6 @@ import (
 	"strings"
 	"testing"
 	"time"
-	"unicode/utf8"
 
 	"github.com/lestrrat-go/jwx/v2/jwa"
 	"github.com/lestrrat-go/jwx/v2/jws"
@@ -157,8 +157,9 @@ func TestJWXTokensVerifyInEngine(t *testing.T) {
 	}
 }
 
-// jwxSign signs claims with jwx's documented API.
-func jwxSign(t testing.TB, key *rsa.PrivateKey, alg, kid string, claims []Claim) string {
+// jwxSign signs claims with jwx's documented API, with an *rsa.PrivateKey or
+// any crypto.Signer of an RSA key.
+func jwxSign(t testing.TB, key crypto.Signer, alg, kid string, claims []Claim) string {
 	t.Helper()
 	tok := jwt.New()
 	for _, c := range claims {
@@ -240,74 +241,8 @@ func stdJSON(t testing.TB, v any) string {
 	return strings.TrimSuffix(b.String(), "\n")
 }
 
-// FuzzEncode: whatever names and values the encoder accepts, the token it
-// writes verifies in jwx and in our verifier, and the claims come back
-// exactly; what it refuses is invalid UTF-8 or a number JSON cannot hold.
-func FuzzEncode(f *testing.F) {
-	f.Add("sub", "anna", `x":"1","userId`, "admin", 1.5, int64(7), true)
-	f.Add("", "", "\\", "\x00", math.Inf(1), int64(-1), false)
-	f.Add("\u2028", "\xff", "a", "\u00e4", 1e21, int64(math.MinInt64), true)
-	key := benchKey(f)
-	f.Fuzz(func(t *testing.T, n1, v1, n2, v2 string, fl float64, i int64, b bool) {
-		claims := []Claim{{Name: n1, Value: v1}, {Name: n2, Value: []string{v2}}, {Name: "f", Value: fl}, {Name: "i", Value: i}, {Name: "b", Value: b}}
-		for _, n := range []string{n1, n2} {
-			switch n {
-			case "iat", "nbf", "exp", "iss", "sub", "jti":
-				t.Skip("a registered claim of another type: jwt.Parse refuses it, rightly")
-			}
-		}
-		seen := map[string]bool{}
-		for _, c := range claims {
-			if seen[c.Name] {
-				t.Skip("a name given twice: the caller's to refuse")
-			}
-			seen[c.Name] = true
-		}
-		tok, err := signRSA(key, "RS256", "k", claims)
-		valid := utf8.ValidString(n1) && utf8.ValidString(v1) && utf8.ValidString(n2) && utf8.ValidString(v2) && !math.IsNaN(fl) && !math.IsInf(fl, 0)
-		if !valid {
-			var ce *ClaimError
-			require.True(t, errors.As(err, &ce), "refused with a *ClaimError: %v", err)
-			return
-		}
-		require.NoError(t, err)
-		want := wantJSON(t, claims)
-		assert.Equal(t, want, jwxClaims(t, tok, "RS256", &key.PublicKey))
-		c, err := ParseCompact(tok)
-		require.NoError(t, err)
-		require.NoError(t, c.VerifyRSA("RS256", []string{"RS256"}, &key.PublicKey))
-		var got map[string]any
-		require.NoError(t, json.Unmarshal(c.Payload, &got))
-		assert.Equal(t, want, got)
-		assert.Equal(t, stdJSON(t, fl), string(must(appendFloat(nil, fl, 64))))
-
-		// The other way: jwx signs the same claims, our verifier accepts the
-		// token and reads the same claims (but names jwx would write
-		// unescaped, which it cannot sign safely).
-		jtok := jwxSign(t, key, "RS256", "k", claims)
-		jc, err := ParseCompact(jtok)
-		require.NoError(t, err)
-		require.NoError(t, jc.VerifyRSA("RS256", []string{"RS256"}, &key.PublicKey))
-		var fromJWX map[string]any
-		require.NoError(t, json.Unmarshal(jc.Payload, &fromJWX))
-		for name := range want {
-			if needsEscape(name) {
-				delete(want, name)
-			}
-		}
-		assert.Equal(t, want, fromJWX)
-	})
-}
-
 // needsEscape reports whether a JSON string must escape part of name: jwx v2
 // writes private claim names as they are.
 func needsEscape(name string) bool {
 	return strings.ContainsFunc(name, func(r rune) bool { return r < 0x20 || r == '"' || r == '\\' })
-}
-
-func must(b []byte, err error) []byte {
-	if err != nil {
-		panic(err)
-	}
-	return b
 }
