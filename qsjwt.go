@@ -95,6 +95,7 @@ package qsjwt
 import (
 	"context"
 	"crypto"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -132,8 +133,9 @@ func (a Algorithm) Hash() crypto.Hash {
 }
 
 // Token is a signed JWT and the times it carries. A Token is a live
-// credential: formatted with fmt (any verb) or logged with log/slog it
-// shows its ID and times, never the token itself, which is only in Raw.
+// credential: formatted with fmt (any verb), logged with log/slog, or
+// written with encoding/json (as JSON loggers do) it shows its ID and
+// times, never the token itself, which is only in Raw: send t.Raw itself.
 type Token struct {
 	// Raw is the compact serialization: header.payload.signature. Send it,
 	// never log it.
@@ -163,6 +165,22 @@ func (t Token) Format(f fmt.State, _ rune) {
 func (t Token) LogValue() slog.Value {
 	return slog.GroupValue(slog.String("id", t.ID), slog.Time("issuedAt", t.IssuedAt),
 		slog.Time("expiresAt", t.ExpiresAt), slog.String("raw", "[redacted]"))
+}
+
+// MarshalJSON writes the redacted token, so that a logger or an error
+// report that serialises structs as JSON never writes Raw. To send the
+// token, send t.Raw.
+func (t Token) MarshalJSON() ([]byte, error) {
+	raw := "[redacted]"
+	if t.Raw == "" {
+		raw = "[empty]"
+	}
+	return json.Marshal(struct {
+		ID        string    `json:"id,omitempty"`
+		IssuedAt  time.Time `json:"issuedAt"`
+		ExpiresAt time.Time `json:"expiresAt"`
+		Raw       string    `json:"raw"`
+	}{t.ID, t.IssuedAt, t.ExpiresAt, raw})
 }
 
 func formatTime(t time.Time) string {

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"crypto"
+	jsonpkg "encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -225,6 +226,18 @@ func TestTokenAndSourcesLogRedacted(t *testing.T) {
 		text.Info("value", "v", v)
 		json.Info("value", "v", v)
 	}
+	// encoding/json, as JSON loggers and error reports serialise structs.
+	for _, v := range []any{qtok, ctok, &qtok, []Token{ctok}, map[string]any{"token": qtok}} {
+		b, err := jsonpkg.Marshal(v)
+		require.NoError(t, err)
+		logged.Write(b)
+	}
+	var back struct{ ID, Raw string }
+	b, err := jsonpkg.Marshal(ctok)
+	require.NoError(t, err)
+	require.NoError(t, jsonpkg.Unmarshal(b, &back))
+	assert.Equal(t, ctok.ID, back.ID)
+	assert.Equal(t, "[redacted]", back.Raw)
 	require.NotEmpty(t, logged.String())
 	for _, s := range tokenSecrets(qtok, ctok) {
 		assert.NotContains(t, logged.String(), s)

@@ -192,11 +192,19 @@ func (t *jwt) date(name string) (time.Time, bool, *problem) {
 	}
 	s := string(bytes.TrimSpace(v))
 	n, err := strconv.ParseInt(s, 10, 64)
+	if errors.Is(err, strconv.ErrRange) || err == nil && (n > maxDateSeconds || n < -maxDateSeconds) {
+		return time.Time{}, true, refuse(kindClaims, "claim %s is beyond the range of a date (at most 2^53-1 seconds from 1970), got %s", name, v)
+	}
 	if err != nil {
 		return time.Time{}, true, refuse(kindClaims, "claim %s must be a NumericDate in whole seconds, got %s", name, v)
 	}
 	return time.Unix(n, 0), true, nil
 }
+
+// maxDateSeconds is the largest NumericDate taken (Q-TIME-6, C-TIME-7):
+// 2^53-1, the largest integer JavaScript holds exactly. A larger one would
+// wrap in time arithmetic and read as a date in the past.
+const maxDateSeconds = 1<<53 - 1
 
 // requireDate returns a NumericDate claim that must be present.
 func (t *jwt) requireDate(name string) (time.Time, *problem) {

@@ -100,6 +100,9 @@ func rules() []rule {
 			rule{id: id("TIME-2"), name: "nbf with an exponent", v: v, want: refuse, why: "nbf", claims: set("nbf", "1.7e9")},
 			rule{id: id("TIME-2"), name: "iat a string", v: v, want: refuse, why: "iat", claims: set("iat", q(at(0)))},
 			rule{id: id("TIME-2"), name: "exp null", v: v, want: refuse, why: "exp", claims: set("exp", "null")},
+			rule{id: id("TIME-7"), name: "nbf 2^63-1: far future, not a wrap to the past", v: v, want: refuse, why: "nbf", claims: set("nbf", "9223372036854775807")},
+			rule{id: id("TIME-7"), name: "exp above 2^63", v: v, want: refuse, why: "exp", claims: set("exp", "9223372036854775808")},
+			rule{id: id("TIME-7"), name: "exp 2^53", v: v, want: refuse, why: "exp", claims: set("exp", "9007199254740992")},
 		)
 	}
 	rs = append(rs,

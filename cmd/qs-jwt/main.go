@@ -11,7 +11,8 @@
 // existing scripts keep working, without its traps: a failure exits non-zero
 // with one line on stderr naming the problem and the flag that fixes it, the
 // create commands print the token alone on stdout, --expires needs a unit,
-// and key files are written with mode 0600 and never overwritten silently.
+// the private key file is written with mode 0600, and key files are never
+// overwritten silently.
 //
 // Exit codes: 0 success; 1 the work failed (a key that cannot be used, a
 // token that fails verification, I/O); 2 the command line is wrong (unknown

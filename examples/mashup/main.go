@@ -38,7 +38,7 @@
 // With -listen it serves the site until stopped; open the URL it prints
 // (demo users alice / wonderland and bob / builder):
 //
-//	go run ./examples/mashup -listen :8080
+//	go run ./examples/mashup -listen localhost:8080
 //	go run ./examples/mashup -listen :8080 -site-url https://www.example.com -key-file privatekey.pem \
 //	    -tenant https://example.eu.qlikcloud.com -issuer example.com -keyid my-key-id -web-integration-id ID \
 //	    -server https://qlik.example.com -prefix jwt -oauth-client-id ID
@@ -90,7 +90,7 @@ func exitCode(err error) int {
 
 func run(ctx context.Context, args []string, out io.Writer) error {
 	fs := flag.NewFlagSet("mashup", flag.ContinueOnError)
-	listen := fs.String("listen", "", "address to serve the site on, e.g. :8080; empty: one scripted visit against the emulators")
+	listen := fs.String("listen", "", "address to serve the site on, e.g. localhost:8080 (the demo users have fixed passwords: keep it on loopback); empty: one scripted visit against the emulators")
 	siteURL := fs.String("site-url", "", "the site's public origin, e.g. https://www.example.com (default http://localhost:<port>); requests for another host name are sent there")
 	tenant := fs.String("tenant", os.Getenv("QSJWT_TENANT"), "Qlik Cloud tenant URL; empty: an emulator")
 	issuer := fs.String("issuer", os.Getenv("QSJWT_ISSUER"), "the identity provider's issuer")
@@ -107,7 +107,7 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 		return err
 	}
 	if *listen == "" && (*tenant != "" || *server != "") {
-		return errors.New("the scripted visit runs against the emulators only; add -listen :8080 to serve the site for a real tenant or server")
+		return errors.New("the scripted visit runs against the emulators only; add -listen localhost:8080 to serve the site for a real tenant or server")
 	}
 
 	// The site's address comes first: the emulated tenant must allow its
