@@ -2,7 +2,7 @@
 # bench.sh measures qsjwt in one run and prints ONE Markdown table (the one the
 # README shows): signing and verifying an RS256-2048 Qlik Cloud token beside
 # the raw crypto/rsa operation and the peers, the cached QSEoW token, and the
-# qs-jwt command line against the Node qs-jwt. About 3 minutes on a quiet
+# qs-jwt command line against the Node qs-jwt. About 2 minutes on a quiet
 # 2-core machine; longer on a busy one, where the Node runs slow down.
 #
 #   scripts/bench.sh
