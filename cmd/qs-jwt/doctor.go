@@ -1,9 +1,10 @@
 package main
 
 import (
-	"context"
 	"encoding/json"
+	"flag"
 	"fmt"
+	"net/http"
 
 	"github.com/qsjwt/qsjwt"
 	"github.com/qsjwt/qsjwt/provision"
@@ -93,21 +94,14 @@ func runDoctorCloud(e *env, args []string) error {
 	if sub == "" {
 		return usagef("--sub", "doctor cloud needs the user's stable ID in your system (--sub)")
 	}
-	if err := keys.check(fs); err != nil {
-		return err
-	}
-	if keys.create {
-		return usagef("--cert-create", "the doctor tests an existing key; give --cert-privatekey-file or --cert-privatekey-env")
-	}
-	sk, err := keys.load(e)
+	sk, client, err := e.doctorKeyAndClient(fs, &keys, caFile)
 	if err != nil {
 		return err
 	}
-	client, _, err := e.httpClient(caFile)
-	if err != nil {
-		return err
-	}
-	r := provision.DoctorCloud(context.Background(), provision.CloudDoctor{TenantURL: tenant, Client: client,
+	defer keys.finish(e, sk) // closes a PKCS #11 key
+	ctx, cancel := sk.context() // a PKCS #11 key's --sign-timeout bounds the run
+	defer cancel()
+	r := provision.DoctorCloud(ctx, provision.CloudDoctor{TenantURL: tenant, Client: client,
 		Signer: sk.signer, Issuer: issuer, KeyID: keyid, AppID: app, Now: clock,
 		User: qsjwt.CloudUser{Subject: sub, Name: username, Email: useremail, EmailVerified: verified, Groups: groups}})
 	return printReport(e, r, asJSON)
@@ -149,27 +143,41 @@ func runDoctorQSEoW(e *env, args []string) error {
 		[2]string{"userdir", "the user directory"}, [2]string{"userid", "the user ID"}); err != nil {
 		return err
 	}
-	if err := keys.check(fs); err != nil {
-		return err
-	}
-	if keys.create {
-		return usagef("--cert-create", "the doctor tests an existing key; give --cert-privatekey-file or --cert-privatekey-env")
-	}
-	sk, err := keys.load(e)
+	sk, client, err := e.doctorKeyAndClient(fs, &keys, caFile)
 	if err != nil {
 		return err
 	}
-	client, _, err := e.httpClient(caFile)
-	if err != nil {
-		return err
-	}
+	defer keys.finish(e, sk) // closes a PKCS #11 key
+	ctx, cancel := sk.context() // a PKCS #11 key's --sign-timeout bounds the run
+	defer cancel()
 	var aud string
 	if given(fs, "audience") {
 		aud = audience
 	}
-	r := provision.DoctorQSEoW(context.Background(), provision.QSEoWDoctor{ServerURL: server, Prefix: prefix, Client: client,
+	r := provision.DoctorQSEoW(ctx, provision.QSEoWDoctor{ServerURL: server, Prefix: prefix, Client: client,
 		Signer: sk.signer, UserIDClaim: userIDClaim, UserDirectoryClaim: userDirClaim, GroupsClaim: groupsClaim,
 		Audience: aud, Algorithm: alg, Origin: origin, AppID: app, Now: clock,
 		User: qsjwt.QSEoWUser{UserDirectory: userdir, UserID: userid, Name: username, Email: useremail, Groups: groups}})
 	return printReport(e, r, asJSON)
+}
+
+// doctorKeyAndClient loads the existing key a doctor signs with (it tests
+// that key, so --cert-create is refused) and the HTTP client that trusts
+// --ca-file.
+func (e *env) doctorKeyAndClient(fs *flag.FlagSet, keys *keyFlags, caFile string) (*signingKey, *http.Client, error) {
+	if err := keys.check(fs); err != nil {
+		return nil, nil, err
+	}
+	if keys.create {
+		return nil, nil, usagef("--cert-create", "the doctor tests an existing key; give --cert-privatekey-file or --cert-privatekey-env")
+	}
+	sk, err := keys.load(e)
+	if err != nil {
+		return nil, nil, err
+	}
+	client, _, err := e.httpClient(caFile)
+	if err != nil {
+		return nil, nil, err
+	}
+	return sk, client, nil
 }
