@@ -98,7 +98,7 @@ func runDoctorCloud(e *env, args []string) error {
 	if err != nil {
 		return err
 	}
-	defer keys.finish(e, sk) // closes a PKCS #11 key
+	defer keys.finish(e, sk)    // closes a PKCS #11 key
 	ctx, cancel := sk.context() // a PKCS #11 key's --sign-timeout bounds the run
 	defer cancel()
 	r := provision.DoctorCloud(ctx, provision.CloudDoctor{TenantURL: tenant, Client: client,
@@ -147,7 +147,7 @@ func runDoctorQSEoW(e *env, args []string) error {
 	if err != nil {
 		return err
 	}
-	defer keys.finish(e, sk) // closes a PKCS #11 key
+	defer keys.finish(e, sk)    // closes a PKCS #11 key
 	ctx, cancel := sk.context() // a PKCS #11 key's --sign-timeout bounds the run
 	defer cancel()
 	var aud string
