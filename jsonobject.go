@@ -66,7 +66,7 @@ func parseObject(text string) (o object, err error) {
 			return o, errSyntax
 		}
 		name := text[i+1 : end-1]
-		if escaped {
+		if escaped || !utf8.ValidString(name) { // as jsonString: encoding/json's reading, U+FFFD for bad bytes
 			name = unquote(text[i:end])
 		}
 		i = skipSpace(text, end)
