@@ -22,6 +22,22 @@ type rpc struct {
 	id   int
 }
 
+// cloudEngine logs a user in to tenant with a JWT, fetches the CSRF token
+// and opens the engine WebSocket of the sample app (path after the app ID,
+// e.g. "" or "/identity/x") with the session cookies, as a Node client does.
+func cloudEngine(t *testing.T, tenant *qliktest.Cloud, path string) *rpc {
+	t.Helper()
+	e, cookies := login(t, tenant, signJWT(t, tenant.Key, cloudHeader(tenant), cloudClaims(tenant, time.Now(), "j1")))
+	require.Equal(t, http.StatusOK, e.Status, e.Detail)
+	resp, _, _ := do(t, tenant.Client(), http.MethodGet, tenant.URL+"/api/v1/csrf-token", nil, cookies...)
+	var pairs []string
+	for _, c := range cookies {
+		pairs = append(pairs, c.Name+"="+c.Value)
+	}
+	ws := strings.Replace(tenant.URL, "https", "wss", 1) + "/app/" + qliktest.SampleAppID + path + "?qlik-csrf-token=" + resp.Header.Get("qlik-csrf-token")
+	return dialEngine(t, tenant.Client(), ws, http.Header{"Cookie": {strings.Join(pairs, "; ")}})
+}
+
 func dialEngine(t *testing.T, c *http.Client, wsURL string, h http.Header) *rpc {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
@@ -122,15 +138,7 @@ func TestEngineQSEoW(t *testing.T) {
 func TestEngineCloudDelta(t *testing.T) {
 	tenant := qliktest.NewCloud(qliktest.CloudConfig{})
 	defer tenant.Close()
-	e, cookies := login(t, tenant, signJWT(t, tenant.Key, cloudHeader(tenant), cloudClaims(tenant, time.Now(), "j1")))
-	require.Equal(t, http.StatusOK, e.Status, e.Detail)
-	resp, _, _ := do(t, tenant.Client(), http.MethodGet, tenant.URL+"/api/v1/csrf-token", nil, cookies...)
-	var pairs []string
-	for _, c := range cookies {
-		pairs = append(pairs, c.Name+"="+c.Value)
-	}
-	ws := strings.Replace(tenant.URL, "https", "wss", 1) + "/app/" + qliktest.SampleAppID + "?qlik-csrf-token=" + resp.Header.Get("qlik-csrf-token")
-	r := dialEngine(t, tenant.Client(), ws, http.Header{"Cookie": {strings.Join(pairs, "; ")}})
+	r := cloudEngine(t, tenant, "")
 	assert.JSONEq(t, `{"jsonrpc":"2.0","method":"OnConnected","params":{"qSessionState":"SESSION_CREATED"}}`, jsonOf(t, r.read()),
 		"Qlik Cloud's engine sends no OnAuthenticationInformation")
 
@@ -179,15 +187,7 @@ func TestEngineCloudDelta(t *testing.T) {
 // The engine WebSockets end when the emulator closes.
 func TestEngineClosesWithServer(t *testing.T) {
 	tenant := qliktest.NewCloud(qliktest.CloudConfig{})
-	e, cookies := login(t, tenant, signJWT(t, tenant.Key, cloudHeader(tenant), cloudClaims(tenant, time.Now(), "j1")))
-	require.Equal(t, http.StatusOK, e.Status, e.Detail)
-	resp, _, _ := do(t, tenant.Client(), http.MethodGet, tenant.URL+"/api/v1/csrf-token", nil, cookies...)
-	var pairs []string
-	for _, c := range cookies {
-		pairs = append(pairs, c.Name+"="+c.Value)
-	}
-	ws := strings.Replace(tenant.URL, "https", "wss", 1) + "/app/" + qliktest.SampleAppID + "?qlik-csrf-token=" + resp.Header.Get("qlik-csrf-token")
-	r := dialEngine(t, tenant.Client(), ws, http.Header{"Cookie": {strings.Join(pairs, "; ")}})
+	r := cloudEngine(t, tenant, "")
 	r.read() // OnConnected
 	tenant.Close()
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
@@ -201,15 +201,7 @@ func TestEngineClosesWithServer(t *testing.T) {
 func TestEngineMalformedRequests(t *testing.T) {
 	tenant := qliktest.NewCloud(qliktest.CloudConfig{})
 	defer tenant.Close()
-	e, cookies := login(t, tenant, signJWT(t, tenant.Key, cloudHeader(tenant), cloudClaims(tenant, time.Now(), "j1")))
-	require.Equal(t, http.StatusOK, e.Status, e.Detail)
-	resp, _, _ := do(t, tenant.Client(), http.MethodGet, tenant.URL+"/api/v1/csrf-token", nil, cookies...)
-	var pairs []string
-	for _, c := range cookies {
-		pairs = append(pairs, c.Name+"="+c.Value)
-	}
-	ws := strings.Replace(tenant.URL, "https", "wss", 1) + "/app/" + qliktest.SampleAppID + "/identity/x?qlik-csrf-token=" + resp.Header.Get("qlik-csrf-token")
-	r := dialEngine(t, tenant.Client(), ws, http.Header{"Cookie": {strings.Join(pairs, "; ")}})
+	r := cloudEngine(t, tenant, "/identity/x")
 	r.read() // OnConnected
 
 	send := func(text string) map[string]any {
