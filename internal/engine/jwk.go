@@ -109,10 +109,10 @@ func ParseJWK(data []byte) (crypto.PublicKey, error) {
 		}
 		data = set.Keys[0]
 	}
-	// Refuse private and secret keys before reading any member, and read
-	// "use" and "alg" as encoding/json matches names (case-insensitively,
-	// the last match winning), as before: a JWK refused for these reasons
-	// is refused with the same error.
+	// Refuse private and secret keys before checking any other member, and
+	// read "use" and "alg" as encoding/json matches names
+	// (case-insensitively, the last match winning), as before the rewrite:
+	// a JWK refused for these reasons is refused with the same error.
 	var hint struct {
 		Kty string          `json:"kty"`
 		D   json.RawMessage `json:"d"`
@@ -236,7 +236,11 @@ func checkJWKMembers(members []jwkMember) (map[string]json.RawMessage, error) {
 			seen[*op] = true
 		}
 	}
-	for name, size := range map[string]int{"x5t": 20, "x5t#S256": 32} {
+	for _, digest := range []struct {
+		name string
+		size int
+	}{{"x5t", 20}, {"x5t#S256", 32}} {
+		name, size := digest.name, digest.size
 		if v, ok := m[name]; ok {
 			var s string
 			_ = json.Unmarshal(v, &s)
