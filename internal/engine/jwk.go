@@ -75,8 +75,9 @@ var jwkStringMembers = []string{"kty", "use", "alg", "kid", "x5u", "x5t", "x5t#S
 //   - n, e, x, y, x5t and x5t#S256 that are not base64url without
 //     padding, or hold a line break (which encoding/base64 skips) or a last
 //     character with unused bits set (jwx also took padded and standard
-//     base64, and all of these), and n and e with a leading zero octet
-//     (RFC 7518 section 6.3.1: the fewest octets);
+//     base64, and all of these); n and e with leading zero octets are
+//     read, though RFC 7518 section 6.3.1 asks for the fewest octets, since
+//     some tools write them and the value is the same;
 //   - an EC x or y that is not the full size of a coordinate of the curve
 //     (RFC 7518 section 6.2.1.2), a point not on the curve and an OKP x of
 //     the wrong size (jwx returned such points and short keys as given);
@@ -284,16 +285,19 @@ func decodeJWKBase64(enc *base64.Encoding, s string) ([]byte, error) {
 }
 
 // decodeMinimalUint reads an RSA member as RFC 7518 section 6.3.1 writes it:
-// base64url without padding of an unsigned integer in the fewest octets.
+// base64url without padding of a positive unsigned integer. Leading zero
+// octets, which the RFC asks writers to leave out, are read: some tools
+// write them (a 257-octet n), and the value is the same.
 func decodeMinimalUint(s, name string) (*big.Int, error) {
 	b, err := decodeJWKBase64(jwkB64, s)
 	if err != nil || len(b) == 0 {
 		return nil, fmt.Errorf("the RSA JWK's %q is missing or not base64url of an unsigned integer", name)
 	}
-	if b[0] == 0 {
-		return nil, fmt.Errorf("the RSA JWK's %q has a leading zero octet; RFC 7518 requires the fewest octets", name)
+	v := new(big.Int).SetBytes(b)
+	if v.Sign() == 0 {
+		return nil, fmt.Errorf("the RSA JWK's %q is zero", name)
 	}
-	return new(big.Int).SetBytes(b), nil
+	return v, nil
 }
 
 // jwkCurves are the EC curves ParseJWK reads, by their "crv".
