@@ -1,7 +1,7 @@
 package qsjwt
 
-// This file reads and writes JSON Web Keys; the jwx code is in
-// internal/engine.
+// This file reads and writes JSON Web Keys; internal/engine's jwk.go reads
+// and writes their JSON, on the standard library alone.
 
 import (
 	"crypto"
@@ -18,6 +18,12 @@ import (
 // for encryption or for an algorithm other than RS256/RS384/RS512 (with
 // [ErrUnsupportedKey]), and a JWK that does not parse, each with an error
 // that says which. Errors wrap [ErrKey] and never contain key material.
+//
+// It reads a JWK as RFC 7517 and RFC 7518 write it, more strictly than the
+// jwx library qsjwt used before: n, e, x and y in base64url without
+// padding or line breaks, n and e in the fewest octets, an EC point of full
+// size and on its curve, no member given twice or spelt in another case,
+// and an "x5c" whose first certificate holds the key.
 func ParseJWK(data []byte) (crypto.PublicKey, error) {
 	pub, err := engine.ParseJWK(data)
 	switch {

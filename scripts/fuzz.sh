@@ -45,6 +45,7 @@ FLOORS=(
   "./cmd/qs-jwt:FuzzParseExpires:1000"
   "./internal/engine:FuzzEncode:1000"
   "./internal/engine:FuzzVerifyCompact:1000"
+  "./internal/engine:FuzzParseJWK:1000"
 )
 
 # seconds turns go test's elapsed time (57s, 1m3s, 1h0m2s) into seconds.

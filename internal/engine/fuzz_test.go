@@ -1,13 +1,20 @@
 package engine
 
 import (
+	"bytes"
 	"crypto"
+	"crypto/ecdh"
+	"crypto/ecdsa"
+	"crypto/ed25519"
 	"crypto/rsa"
 	"crypto/sha256"
+	"crypto/x509"
 	"encoding/base64"
 	"encoding/json"
+	"encoding/pem"
 	"errors"
 	"math"
+	"os"
 	"strings"
 	"testing"
 	"unicode/utf8"
@@ -143,5 +150,62 @@ func FuzzVerifyCompact(f *testing.F) {
 		sig, err := enc.DecodeString(token[dot+1:])
 		require.NoError(t, err)
 		require.NoError(t, rsa.VerifyPKCS1v15(&key.PublicKey, crypto.SHA256, sum[:], sig))
+	})
+}
+
+// FuzzParseJWK: ParseJWK never panics, its errors repeat no key material,
+// and whatever it accepts, jwx reads (the JWK, or the one key of a JWK Set,
+// through jwk.ParseKey and Raw) to an equal public key. ParseJWK is
+// stricter than jwx (its doc says where), so jwx may read what it refuses,
+// never the other way.
+func FuzzParseJWK(f *testing.F) {
+	b64 := jwkB64.EncodeToString
+	rsaPub := fixturePublicKey(f, "rsa2048-public.pem").(*rsa.PublicKey)
+	n := b64(rsaPub.N.Bytes())
+	rsaJWK := `{"kty":"RSA","n":"` + n + `","e":"AQAB","kid":"k1","alg":"RS256","use":"sig"}`
+	f.Add(rsaJWK)
+	f.Add(`{"keys":[` + rsaJWK + `]}`)
+	f.Add(`{"keys":[` + rsaJWK + `,` + rsaJWK + `]}`)
+	for _, file := range []string{"ec-p256-pkcs8.pem", "ec-p384-pkcs8.pem", "ec-p521-pkcs8.pem", "ed25519-pkcs8.pem"} {
+		f.Add(string(jwxWritten(f, fixturePublicKey(f, file), map[string]any{"kid": "k"})))
+	}
+	f.Add(`{"kty":"OKP","crv":"X25519","x":"` + b64(bytes.Repeat([]byte{9}, 32)) + `"}`)
+	for _, file := range []string{"rsa2048-pkcs8.pem", "ec-p384-pkcs8.pem", "ed25519-pkcs8.pem"} {
+		data, err := os.ReadFile("../../testdata/test-only-" + file)
+		require.NoError(f, err)
+		block, _ := pem.Decode(data)
+		priv, err := x509.ParsePKCS8PrivateKey(block.Bytes)
+		require.NoError(f, err)
+		f.Add(string(jwxWritten(f, priv, nil)))
+	}
+	f.Add(`{"kty":"oct","k":"c2VjcmV0"}`)
+	f.Add(`{"kty":"RSA","n":"` + base64.URLEncoding.EncodeToString(rsaPub.N.Bytes()) + `","e":"AQAB"}`)
+	f.Add(`{"kty":"RSA","n":"` + base64.StdEncoding.EncodeToString(rsaPub.N.Bytes()) + `","e":"AQAB="}`)
+	f.Add(`{"kty":"RSA","n":"` + b64(append([]byte{0}, rsaPub.N.Bytes()...)) + `","e":"AQAAAAAAAAAB"}`)
+	f.Add(`{"kty":"EC","crv":"P-256","x":"` + b64(make([]byte, 32)) + `","y":"` + b64(make([]byte, 32)) + `"}`)
+	f.Add(`{"kty":"EC","crv":"P-256","x":"AQAB","y":"AQAB"}`)
+	f.Add(`{"kty":"RSA","n":"` + n[:64] + `\r\n` + n[64:] + `","e":"AQAB"}`)
+	f.Add(`{"KTY":"RSA","kty":"EC","n":"` + n + `","e":"AQAB","Use":"enc"}`)
+	certPEM, err := os.ReadFile("../../testdata/test-only-rsa2048.cer")
+	require.NoError(f, err)
+	block, _ := pem.Decode(certPEM)
+	f.Add(`{"kty":"RSA","n":"` + n + `","e":"AQAB","x5c":["` + base64.StdEncoding.EncodeToString(block.Bytes) + `"],"key_ops":["verify"]}`)
+	f.Fuzz(func(t *testing.T, data string) {
+		pub, err := ParseJWK([]byte(data))
+		if err != nil {
+			require.Nil(t, pub)
+			assertNoMaterial(t, err, []byte(data))
+			return
+		}
+		switch k := pub.(type) {
+		case *rsa.PublicKey:
+			require.True(t, k.N.Sign() > 0 && k.E > 0 && k.E <= 1<<31-1, "RSA key with N of %d bits, E %d", k.N.BitLen(), k.E)
+		case *ecdsa.PublicKey, ed25519.PublicKey, *ecdh.PublicKey:
+		default:
+			t.Fatalf("ParseJWK returned a %T", pub)
+		}
+		theirs, err := jwxParseJWK([]byte(data))
+		require.NoError(t, err, "ParseJWK accepted what jwx does not read")
+		require.True(t, sameKey(pub, theirs), "jwx reads another key: %T", theirs)
 	})
 }
