@@ -42,7 +42,7 @@ FLOORS=(
   ".:FuzzParseKeys:300"      # its encrypted seeds cost up to 600,000 PBKDF2 rounds: 1.4k-9k/s measured
   ".:FuzzParseObject:1000"
   ".:FuzzVerifyClientAssertion:1000"
-  "./cmd/qs-jwt:FuzzParseExpires:1000"
+  "./internal/cli:FuzzParseExpires:1000"
   "./internal/engine:FuzzEncode:1000"
   "./internal/engine:FuzzVerifyCompact:1000"
   "./internal/engine:FuzzParseJWK:1000"

@@ -6,233 +6,27 @@
 //	qs-jwt decode         --jwt-file - [--cert-publickey-file publickey.cer --variant cloud ...]
 //	qs-jwt keygen         [--type rsa|ec] [--bits 3072] [--days 1825] [--cn qs-jwt] [--cert-file-prefix P] [--force]
 //	qs-jwt idp-config     --cert-file publickey.cer --issuer I [--keyid K]
+//	qs-jwt setup|doctor cloud|qseow ...
 //
-// It keeps the flag names of the Node tool of the same name, so that
-// existing scripts keep working, without its traps: a failure exits non-zero
-// with one line on stderr naming the problem and the flag that fixes it, the
-// create commands print the token alone on stdout, --expires needs a unit,
-// the private key file is written with mode 0600, and key files are never
-// overwritten silently.
+// Run qs-jwt --help for every command, and qs-jwt COMMAND --help for its
+// flags. The commands that talk to Qlik (setup, doctor, oauth-token) and
+// idp-config run in the companion program qs-jwt-net (cmd/qs-jwt-net),
+// installed beside qs-jwt: this program links no HTTP client, so that it
+// starts fast; Go initialises every linked package on every start.
 //
-// Exit codes: 0 success; 1 the work failed (a key that cannot be used, a
-// token that fails verification, I/O); 2 the command line is wrong (unknown
-// command or flag, a missing flag, or a flag's value that cannot be read or
-// that Qlik would refuse).
-//
-// No output ever repeats a value given to a flag that carries a secret or
-// names one (a key, a passphrase, a token, or the variable or file holding
-// it), even when the value is given to the wrong flag or without a flag:
-// such a value is described (its length, and that it looks like a PEM key
-// or a token), and the slip is named. Names and values that come from a
-// token are quoted or escaped, so that they cannot drive the terminal.
+// The //go:debug line turns off the runtime's goroutine that re-reads the
+// CPU limit every second to update GOMAXPROCS: a command lives for
+// milliseconds, and starting that goroutine cost about 0.1 ms of every run.
 //
 //go:debug updatemaxprocs=0
 package main
 
 import (
-	"errors"
-	"flag"
-	"fmt"
-	"io"
 	"os"
-	"runtime"
-	"runtime/debug"
-	"strings"
-	"time"
+
+	"github.com/qsjwt/qsjwt/internal/cli"
 )
 
-// main does nothing before run, and nothing runs before main: no package
-// level variable of this command computes (patterns compile on first use,
-// see lazyRegexp), since package initialisation runs on every start of
-// every command. The //go:debug line before the package clause turns off
-// the runtime's goroutine that re-reads the CPU limit every second to update
-// GOMAXPROCS: a command lives for milliseconds (doctor for seconds), and
-// starting that goroutine cost about 0.1 ms of every run.
 func main() {
-	os.Exit(run(os.Args[1:], os.Stdin, os.Stdout, os.Stderr, os.Getenv))
-}
-
-// clock is the time every command reads; tests set it once, before any test
-// runs, for deterministic tokens.
-var clock = time.Now
-
-// command is one subcommand: its name, a one-line summary for the overview,
-// and the function that runs it.
-type command struct {
-	name, summary string
-	run           func(e *env, args []string) error
-}
-
-// commands lists the subcommands in the order the help shows them. It is a
-// function, not a variable, so that nothing happens before main runs.
-func commands() []command {
-	return []command{
-		{"create-qseow", "create a JWT for a client-managed Qlik Sense (QSEoW) virtual proxy", runCreateQSEoW},
-		{"create-qscloud", "create a JWT for a Qlik Cloud JWT identity provider", runCreateCloud},
-		{"create-assertion", "sign an OAuth client assertion (Private Key JWT) for Qlik Cloud", runCreateAssertion},
-		{"oauth-token", "get a Qlik Cloud OAuth access token (client or impersonated user)", runOAuthToken},
-		{"decode", "print a JWT's header and claims; with a key, verify it against Qlik's rules", runDecode},
-		{"keygen", "write a new private key, public key and self-signed certificate", runKeygen},
-		{"idp-config", "print the Qlik Cloud identity-provider JSON and the QSEoW virtual proxy fields", runIdPConfig},
-		{"setup", "set Qlik up for JWT logins: a Cloud identity provider or a QSEoW virtual proxy", runSetup},
-		{"doctor", "log in to Qlik for real with your key and name the cause and fix of each failure", runDoctor},
-	}
-}
-
-// run is main without the process: it takes the arguments after the program
-// name and returns the exit code. Tests drive it directly.
-func run(args []string, stdin io.Reader, stdout, stderr io.Writer, getenv func(string) string) int {
-	e := &env{stdin: stdin, stdout: stdout, stderr: stderr, getenv: getenv, level: "info"}
-	if len(args) == 0 {
-		printOverview(stderr)
-		return report(stderr, usagef("--help", "no command given; give one of %s", commandNames()))
-	}
-	name := args[0]
-	switch name {
-	case "--help", "-help", "-h", "help":
-		if len(args) > 1 && name == "help" {
-			return run([]string{args[1], "--help"}, stdin, stdout, stderr, getenv)
-		}
-		printOverview(stdout)
-		return exitOK
-	case "--version", "-version", "version":
-		fmt.Fprintln(stdout, versionLine())
-		return exitOK
-	}
-	for _, c := range commands() {
-		if c.name == name {
-			err := c.run(e, args[1:])
-			if errors.Is(err, errHelp) || errors.Is(err, errVersion) {
-				return exitOK
-			}
-			return report(stderr, err)
-		}
-	}
-	if !commandLike.MatchString(name) { // it could be a secret given without its flag
-		return report(stderr, usagef("--help", "the first argument is %s, not a command: a signing key goes in an environment variable named by --cert-privatekey-env; give one of %s", describe(name), commandNames()))
-	}
-	return report(stderr, usagef("--help", "unknown command %q; give one of %s", name, commandNames()))
-}
-
-// commandLike is an unknown command that is repeated in the error: short,
-// lower-case letters and hyphens, as commands are. Anything else is
-// described, as it may be a secret given without its flag.
-var commandLike = lazyRegexp{expr: `^-{0,2}[a-z][a-z-]{0,15}$`}
-
-func commandNames() string {
-	var names []string
-	for _, c := range commands() {
-		names = append(names, c.name)
-	}
-	return strings.Join(names, ", ")
-}
-
-func printOverview(w io.Writer) {
-	fmt.Fprintf(w, "qs-jwt creates and checks the JWTs Qlik Sense accepts.\n\nUsage: qs-jwt <command> [flags]\n\nCommands:\n")
-	for _, c := range commands() {
-		fmt.Fprintf(w, "  %-17s %s\n", c.name, c.summary)
-	}
-	fmt.Fprintf(w, "\nRun qs-jwt <command> --help for a command's flags; qs-jwt --version for the version.\n"+
-		"Exit codes: 0 success, 1 the work failed, 2 the command line is wrong.\n")
-}
-
-// version is stamped at build time by scripts/release.sh:
-//
-//	go build -ldflags "-X main.version=$(git describe --always --dirty)" ./cmd/qs-jwt
-//
-// Without it, --version prints the module version go install recorded.
-var version string
-
-// versionLine is what --version prints: the version and the Go version.
-func versionLine() string {
-	v := version
-	if v == "" {
-		v = "(devel)"
-		if bi, ok := debug.ReadBuildInfo(); ok && bi.Main.Version != "" {
-			v = bi.Main.Version
-		}
-	}
-	return fmt.Sprintf("qs-jwt %s %s", v, runtime.Version())
-}
-
-// env is what a command runs with: the process's streams and environment,
-// and the output settings every command accepts.
-type env struct {
-	stdin          io.Reader
-	stdout, stderr io.Writer
-	getenv         func(string) string
-
-	level   string // --loglevel: one of logLevels
-	minimal bool   // --minimal-output: no informational lines
-}
-
-// parse adds the flags every command accepts to fs, reads args, and prints
-// the command's help or the version when asked. synopsis is the usage line
-// without "qs-jwt ", about a paragraph for --help.
-func (e *env) parse(fs *flag.FlagSet, args []string, synopsis, about string) error {
-	fs.Var(&choiceValue{v: &e.level, choices: logLevels}, "loglevel",
-		"`level` of the lines on stderr: error (errors only), warn or warning (no informational lines), or info, http, verbose, debug, silly (all lines)")
-	fs.BoolVar(&e.minimal, "minimal-output", false, "print no informational lines on stderr (stdout is always the result alone)")
-	err := parse(fs, args)
-	switch {
-	case errors.Is(err, errHelp):
-		fmt.Fprintf(e.stdout, "Usage: qs-jwt %s\n\n%s\n\nFlags:\n", synopsis, about)
-		printFlags(e.stdout, fs)
-		fmt.Fprintf(e.stdout, "  %-30s %s\n  %-30s %s\n", "--help", "print this help", "--version", "print the version")
-	case errors.Is(err, errVersion):
-		fmt.Fprintln(e.stdout, versionLine())
-	}
-	return err
-}
-
-// infof prints an informational line on stderr, unless --minimal-output or a
-// --loglevel of warn or error asks for quiet.
-func (e *env) infof(format string, args ...any) {
-	if e.quiet() {
-		return
-	}
-	fmt.Fprint(e.stderr, safeText(fmt.Sprintf(format+"\n", args...)))
-}
-
-// logLevels are the --loglevel values: every level the Node tool accepted
-// (error, warn, info, verbose, debug), the other levels of the logger it
-// used (winston's http and silly), and warning for warn. qs-jwt prints
-// errors, warnings and informational lines; the finer levels print what
-// info prints.
-var logLevels = []string{"error", "warn", "warning", "info", "http", "verbose", "debug", "silly"}
-
-// quiet reports whether informational lines are off.
-func (e *env) quiet() bool {
-	return e.minimal || e.level == "warn" || e.level == "warning" || e.level == "error"
-}
-
-// warnf prints a warning on stderr, unless --loglevel is error.
-func (e *env) warnf(format string, args ...any) {
-	if e.level == "error" {
-		return
-	}
-	fmt.Fprint(e.stderr, safeText(oneLine(fmt.Sprintf("qs-jwt: warning: "+format, args...))+"\n"))
-}
-
-// choiceValue is a flag.Value that takes one of a fixed set of words.
-type choiceValue struct {
-	v       *string
-	choices []string
-}
-
-func (c *choiceValue) String() string {
-	if c.v == nil {
-		return ""
-	}
-	return *c.v
-}
-
-func (c *choiceValue) Set(s string) error {
-	for _, ch := range c.choices {
-		if s == ch {
-			*c.v = s
-			return nil
-		}
-	}
-	return fmt.Errorf("give one of %s", strings.Join(c.choices, ", "))
+	os.Exit(cli.Main(os.Args[1:], os.Stdin, os.Stdout, os.Stderr, os.Getenv, nil))
 }

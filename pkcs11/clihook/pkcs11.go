@@ -2,14 +2,15 @@
 
 // This file gives qs-jwt --cert-privatekey-pkcs11 through the module
 // github.com/qsjwt/qsjwt/pkcs11, which needs cgo and has a go.mod of its
-// own so that the qsjwt module stays pure Go. It is package main of
-// cmd/qs-jwt: scripts/build-qs-jwt-pkcs11.sh adds it there with the
-// overlay pkcs11/qs-jwt-overlay.json, in the workspace pkcs11/qs-jwt.work
-// (the main module does not require this one), with the tag pkcs11, which
-// leaves out cmd/qs-jwt/pkcs11_none.go. It lives here, not in cmd/qs-jwt,
-// so that `go mod tidy` in the main module never looks for this module.
+// own so that the qsjwt module stays pure Go. It is a file of package cli
+// (internal/cli, the command line of qs-jwt and qs-jwt-net):
+// scripts/build-qs-jwt-pkcs11.sh adds it there with the overlay
+// pkcs11/qs-jwt-overlay.json, in the workspace pkcs11/qs-jwt.work (the main
+// module does not require this one), with the tag pkcs11, which leaves out
+// internal/cli/pkcs11_none.go. It lives here, not in internal/cli, so that
+// `go mod tidy` in the main module never looks for this module.
 
-package main
+package cli
 
 import (
 	"strings"
@@ -29,7 +30,7 @@ func openPKCS11(uri, pin string) (qsjwt.Signer, func() error, error) {
 	}
 	key, err := pkcs11.Open(uri, opts...)
 	if err != nil {
-		return nil, nil, failf("--cert-privatekey-pkcs11", "%s", strings.TrimPrefix(err.Error(), "qsjwt/pkcs11: "))
+		return nil, nil, Failf("--cert-privatekey-pkcs11", "%s", strings.TrimPrefix(err.Error(), "qsjwt/pkcs11: "))
 	}
 	return qsjwt.SignerWithDeadline(key.Signer()), key.Close, nil
 }
