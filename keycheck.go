@@ -97,25 +97,34 @@ func describeKey(pub crypto.PublicKey) string {
 // errors.Is(err, ErrKey) holds for every key error.
 var (
 	// errNoPEM: the input holds no PEM block of the kind asked for.
-	errNoPEM = fmt.Errorf("%w: no PEM block", ErrKey)
+	errNoPEM error = keyKind("no PEM block")
 	// errMalformedKey: a PEM block or the key inside it is damaged or
 	// truncated.
-	errMalformedKey = fmt.Errorf("%w: malformed key", ErrKey)
+	errMalformedKey error = keyKind("malformed key")
 	// ErrUnsupportedKey: a PEM block type, key type or encryption scheme
 	// qsjwt does not read.
-	ErrUnsupportedKey = fmt.Errorf("%w: unsupported key", ErrKey)
+	ErrUnsupportedKey error = keyKind("unsupported key")
 	// ErrEncryptedKey: the private key is encrypted and no passphrase was
 	// given; give one with [WithPassphrase].
-	ErrEncryptedKey = fmt.Errorf("%w: encrypted key", ErrKey)
+	ErrEncryptedKey error = keyKind("encrypted key")
 	// ErrWrongPassphrase: the passphrase does not decrypt the private key.
-	ErrWrongPassphrase = fmt.Errorf("%w: wrong passphrase", ErrKey)
+	ErrWrongPassphrase error = keyKind("wrong passphrase")
 	// errNotPrivateKey: a public key or certificate was given where a
 	// private key belongs.
-	errNotPrivateKey = fmt.Errorf("%w: not a private key", ErrKey)
+	errNotPrivateKey error = keyKind("not a private key")
 	// errNotPublicKey: a private key was given where a public key or
 	// certificate belongs.
-	errNotPublicKey = fmt.Errorf("%w: not a public key", ErrKey)
+	errNotPublicKey error = keyKind("not a public key")
 )
+
+// keyKind is a kind of key error: its text follows ErrKey's, and it wraps
+// ErrKey. A type, not fmt.Errorf, so that nothing is computed when the
+// package initialises: every start of every program that imports qsjwt
+// pays for that.
+type keyKind string
+
+func (k keyKind) Error() string { return ErrKey.Error() + ": " + string(k) }
+func (k keyKind) Unwrap() error { return ErrKey }
 
 // keyError returns an error wrapping kind (which wraps ErrKey), or ErrKey
 // when kind is nil. The message must name the problem without key material.

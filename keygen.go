@@ -32,12 +32,22 @@ const (
 	ECDSAP256
 )
 
-// rsaBits gives the modulus size of each RSA key type.
-var rsaBits = map[KeyType]int{RSA2048: 2048, RSA3072: 3072, RSA4096: 4096}
+// rsaBits gives the modulus size of an RSA key type, and false for another.
+func rsaBits(t KeyType) (int, bool) {
+	switch t {
+	case RSA2048:
+		return 2048, true
+	case RSA3072:
+		return 3072, true
+	case RSA4096:
+		return 4096, true
+	}
+	return 0, false
+}
 
 // String returns "RSA-2048", "RSA-3072", "RSA-4096" or "ECDSA-P256".
 func (t KeyType) String() string {
-	if bits, ok := rsaBits[t]; ok {
+	if bits, ok := rsaBits(t); ok {
 		return fmt.Sprintf("RSA-%d", bits)
 	}
 	if t == ECDSAP256 {
@@ -54,7 +64,7 @@ func GenerateKey(t KeyType) (crypto.Signer, error) {
 		key crypto.Signer
 		err error
 	)
-	switch bits, isRSA := rsaBits[t]; {
+	switch bits, isRSA := rsaBits(t); {
 	case isRSA:
 		key, err = rsa.GenerateKey(rand.Reader, bits)
 	case t == ECDSAP256:

@@ -90,7 +90,7 @@ func ParsePrivateKey(data []byte, opts ...KeyOption) (crypto.Signer, error) {
 	}
 	var block *pem.Block
 	for _, b := range blocks {
-		if pemKinds[b.Type] != pemPrivate {
+		if pemKindOf(b.Type) != pemPrivate {
 			continue
 		}
 		if block != nil {
@@ -121,7 +121,7 @@ func ParsePrivateKey(data []byte, opts ...KeyOption) (crypto.Signer, error) {
 // notPrivateKey explains why blocks, which hold no private key, were refused.
 func notPrivateKey(blocks []*pem.Block) error {
 	for _, b := range blocks {
-		switch pemKinds[b.Type] {
+		switch pemKindOf(b.Type) {
 		case pemCertificate:
 			return keyError(errNotPrivateKey, "a certificate was given where the private key belongs; give the private key (privatekey.pem), not the certificate (publickey.cer)")
 		case pemPublic:
@@ -360,19 +360,19 @@ func publicBlock(data []byte, want string, kinds ...pemKind) (*pem.Block, error)
 		return nil, err
 	}
 	for _, b := range blocks {
-		if pemKinds[b.Type] == pemPrivate {
+		if pemKindOf(b.Type) == pemPrivate {
 			return nil, keyError(errNotPublicKey, "private key given where a public key or certificate belongs; give the certificate (publickey.cer) and keep the private key (%s block) secret", b.Type)
 		}
 	}
 	for _, b := range blocks {
 		for _, k := range kinds {
-			if pemKinds[b.Type] == k {
+			if pemKindOf(b.Type) == k {
 				return b, nil
 			}
 		}
 	}
 	for _, b := range blocks {
-		if pemKinds[b.Type] == pemPublic {
+		if pemKindOf(b.Type) == pemPublic {
 			return nil, keyError(nil, "a public key (%s) was given where a certificate belongs; give the certificate (publickey.cer)", b.Type)
 		}
 	}

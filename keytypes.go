@@ -10,22 +10,39 @@ import (
 	"math/big"
 )
 
-// algorithmNames names the key algorithms and curves (by OID) that real
-// tools write and the standard library does not read.
-var algorithmNames = map[string]string{
-	"1.2.840.113549.1.1.10": "RSA-PSS (an RSA key restricted to PSS signatures)",
-	"1.3.101.110":           "X25519",
-	"1.3.101.111":           "X448",
-	"1.3.101.113":           "Ed448",
-	"1.2.840.10040.4.1":     "DSA",
-	"1.2.840.113549.1.3.1":  "Diffie-Hellman",
-	"1.2.840.10046.2.1":     "Diffie-Hellman (X9.42)",
-	"1.3.132.0.10":          "ECDSA secp256k1",
-	"1.2.156.10197.1.301":   "SM2",
-	"1.3.36.3.3.2.8.1.1.7":  "ECDSA brainpoolP256r1",
-	"1.3.36.3.3.2.8.1.1.11": "ECDSA brainpoolP384r1",
-	"1.3.36.3.3.2.8.1.1.13": "ECDSA brainpoolP512r1",
-	"1.3.132.0.33":          "ECDSA P-224",
+// algorithmNameOf names the key algorithms and curves (by OID) that real
+// tools write and the standard library does not read, and returns false
+// for others.
+func algorithmNameOf(oid string) (string, bool) {
+	switch oid {
+	case "1.2.840.113549.1.1.10":
+		return "RSA-PSS (an RSA key restricted to PSS signatures)", true
+	case "1.3.101.110":
+		return "X25519", true
+	case "1.3.101.111":
+		return "X448", true
+	case "1.3.101.113":
+		return "Ed448", true
+	case "1.2.840.10040.4.1":
+		return "DSA", true
+	case "1.2.840.113549.1.3.1":
+		return "Diffie-Hellman", true
+	case "1.2.840.10046.2.1":
+		return "Diffie-Hellman (X9.42)", true
+	case "1.3.132.0.10":
+		return "ECDSA secp256k1", true
+	case "1.2.156.10197.1.301":
+		return "SM2", true
+	case "1.3.36.3.3.2.8.1.1.7":
+		return "ECDSA brainpoolP256r1", true
+	case "1.3.36.3.3.2.8.1.1.11":
+		return "ECDSA brainpoolP384r1", true
+	case "1.3.36.3.3.2.8.1.1.13":
+		return "ECDSA brainpoolP512r1", true
+	case "1.3.132.0.33":
+		return "ECDSA P-224", true
+	}
+	return "", false
 }
 
 // unsupportedKeyType is the one error for a valid key of a type qsjwt does
@@ -37,15 +54,19 @@ func unsupportedKeyType(name string) error {
 // oidECPublicKey is id-ecPublicKey; its parameter names the curve.
 var oidECPublicKey = asn1.ObjectIdentifier{1, 2, 840, 10045, 2, 1}
 
-// supported are the key algorithms and curves (by OID) the standard library
-// reads: a key of one of them that does not parse is damaged, not
-// unsupported.
-var supported = map[string]bool{
-	"1.2.840.113549.1.1.1": true, // rsaEncryption
-	"1.3.101.112":          true, // Ed25519
-	"1.2.840.10045.3.1.7":  true, // P-256
-	"1.3.132.0.34":         true, // P-384
-	"1.3.132.0.35":         true, // P-521
+// supported reports whether the standard library reads the key algorithm
+// or curve of an OID: a key of one of them that does not parse is damaged,
+// not unsupported.
+func supported(oid string) bool {
+	switch oid {
+	case "1.2.840.113549.1.1.1", // rsaEncryption
+		"1.3.101.112",         // Ed25519
+		"1.2.840.10045.3.1.7", // P-256
+		"1.3.132.0.34",        // P-384
+		"1.3.132.0.35":        // P-521
+		return true
+	}
+	return false
 }
 
 // algorithmName names the key type an AlgorithmIdentifier describes, or
@@ -68,8 +89,8 @@ func curveName(curve asn1.ObjectIdentifier) string {
 }
 
 func oidName(oid asn1.ObjectIdentifier, unknown string) string {
-	switch name, ok := algorithmNames[oid.String()]; {
-	case supported[oid.String()]:
+	switch name, ok := algorithmNameOf(oid.String()); {
+	case supported(oid.String()):
 		return ""
 	case ok:
 		return name

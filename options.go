@@ -428,9 +428,15 @@ func (c *common) finishVerifier(key crypto.PublicKey) error {
 	return errors.Join(c.errs...)
 }
 
-// registeredClaims are the registered JWT claim names (RFC 7519); a QSEoW
-// attribute may not use them.
-var registeredClaims = map[string]bool{"iss": true, "sub": true, "aud": true, "exp": true, "nbf": true, "iat": true, "jti": true}
+// registeredClaim reports whether name is a registered JWT claim name (RFC
+// 7519), which a QSEoW attribute may not use.
+func registeredClaim(name string) bool {
+	switch name {
+	case "iss", "sub", "aud", "exp", "nbf", "iat", "jti":
+		return true
+	}
+	return false
+}
 
 // checkClaimName returns why name cannot be a QSEoW attribute name, or "".
 func checkClaimName(name string) string {
@@ -440,7 +446,7 @@ func checkClaimName(name string) string {
 	if why := engine.CheckClaimName(name); why != "" {
 		return why
 	}
-	if registeredClaims[name] {
+	if registeredClaim(name) {
 		return "is a registered JWT claim; Qlik reads user attributes from other names"
 	}
 	return ""

@@ -33,22 +33,35 @@ const (
 	pemIgnored
 )
 
-// pemKinds lists the PEM block types qsjwt reads; any other type is refused.
-var pemKinds = map[string]pemKind{
-	"PRIVATE KEY":           pemPrivate, // PKCS #8
-	"RSA PRIVATE KEY":       pemPrivate, // PKCS #1
-	"EC PRIVATE KEY":        pemPrivate, // SEC 1
-	"ENCRYPTED PRIVATE KEY": pemPrivate, // PKCS #8 PBES2
-	"PUBLIC KEY":            pemPublic,  // PKIX
-	"RSA PUBLIC KEY":        pemPublic,  // PKCS #1
-	"CERTIFICATE":           pemCertificate,
-	"EC PARAMETERS":         pemIgnored, // `openssl ecparam -genkey` writes it before the key
+// pemKindOf says what a PEM block type holds; any type qsjwt does not read
+// is pemUnknown, and refused.
+func pemKindOf(blockType string) pemKind {
+	switch blockType {
+	case "PRIVATE KEY", // PKCS #8
+		"RSA PRIVATE KEY",       // PKCS #1
+		"EC PRIVATE KEY",        // SEC 1
+		"ENCRYPTED PRIVATE KEY": // PKCS #8 PBES2
+		return pemPrivate
+	case "PUBLIC KEY", // PKIX
+		"RSA PUBLIC KEY": // PKCS #1
+		return pemPublic
+	case "CERTIFICATE":
+		return pemCertificate
+	case "EC PARAMETERS": // `openssl ecparam -genkey` writes it before the key
+		return pemIgnored
+	}
+	return pemUnknown
 }
 
-// pemHints says how to convert block types that are refused but common.
-var pemHints = map[string]string{
-	"OPENSSH PRIVATE KEY": "; convert it to PKCS #8 with `ssh-keygen -p -m PKCS8 -f <file>`",
-	"CERTIFICATE REQUEST": "; a certificate request is not a certificate, make one with `openssl req -x509`",
+// pemHint says how to convert block types that are refused but common.
+func pemHint(blockType string) string {
+	switch blockType {
+	case "OPENSSH PRIVATE KEY":
+		return "; convert it to PKCS #8 with `ssh-keygen -p -m PKCS8 -f <file>`"
+	case "CERTIFICATE REQUEST":
+		return "; a certificate request is not a certificate, make one with `openssl req -x509`"
+	}
+	return ""
 }
 
 // normalisePEM undoes what environment variables, .env files and copy and
@@ -102,8 +115,8 @@ func decodePEM(data []byte, want string) ([]*pem.Block, error) {
 		return nil, keyError(errNoPEM, "no -----BEGIN ...----- line found; expected %s", want)
 	}
 	for _, b := range blocks {
-		if pemKinds[b.Type] == pemUnknown {
-			return nil, keyError(ErrUnsupportedKey, "a %q PEM block cannot be read; expected %s%s", b.Type, want, pemHints[b.Type])
+		if pemKindOf(b.Type) == pemUnknown {
+			return nil, keyError(ErrUnsupportedKey, "a %q PEM block cannot be read; expected %s%s", b.Type, want, pemHint(b.Type))
 		}
 	}
 	return blocks, nil

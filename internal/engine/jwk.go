@@ -300,12 +300,25 @@ func decodeMinimalUint(s, name string) (*big.Int, error) {
 	return v, nil
 }
 
-// jwkCurves are the EC curves ParseJWK reads, by their "crv".
-var jwkCurves = map[string]elliptic.Curve{"P-256": elliptic.P256(), "P-384": elliptic.P384(), "P-521": elliptic.P521()}
+// jwkCurve returns the EC curve of a "crv" ParseJWK reads. It is a function,
+// not a map, since elliptic.P256() and its kin build their parameters on
+// first use, and a package-level map would build them on every start of
+// every program that imports qsjwt.
+func jwkCurve(crv string) (elliptic.Curve, bool) {
+	switch crv {
+	case "P-256":
+		return elliptic.P256(), true
+	case "P-384":
+		return elliptic.P384(), true
+	case "P-521":
+		return elliptic.P521(), true
+	}
+	return nil, false
+}
 
 // parseECJWK reads an EC JWK's point (RFC 7518 section 6.2.1).
 func parseECJWK(crv, x64, y64 string) (*ecdsa.PublicKey, error) {
-	curve, ok := jwkCurves[crv]
+	curve, ok := jwkCurve(crv)
 	if !ok {
 		return nil, fmt.Errorf("not a usable JSON Web Key (kty \"EC\"): crv %q; qsjwt reads P-256, P-384 and P-521", crv)
 	}
