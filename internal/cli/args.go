@@ -119,10 +119,6 @@ func parse(fs *flag.FlagSet, args []string) error {
 	return nil
 }
 
-// flagLike is an argument that can be repeated in an error: it looks like
-// a flag name, and is too short to be key material.
-var flagLike = lazyRegexp{expr: `^[A-Za-z][A-Za-z0-9-]{0,31}$`}
-
 // unknownFlag explains an argument starting with "-" that names no flag.
 func unknownFlag(fs *flag.FlagSet, arg, name string) error {
 	switch {
@@ -166,10 +162,6 @@ func strayArg(fs *flag.FlagSet, args []string, i int, where string) error {
 	return Usagef("--help", "unexpected argument %d%s (%s); %s takes only flags: quote a value with spaces, and give each value after its flag",
 		i+1, where, describe(arg), fs.Name())
 }
-
-// echoable is a value short and plain enough to repeat in an error about a
-// flag that carries no secret.
-var echoable = lazyRegexp{expr: `^[A-Za-z0-9][A-Za-z0-9._:+-]{0,15}$`}
 
 // setError explains a value the flag refused.
 func setError(f *flag.Flag, v string, err error) error {

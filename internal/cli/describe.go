@@ -173,14 +173,6 @@ func plural(n int, word string) string {
 	return word + "s"
 }
 
-// varNameRE is a conventional environment variable name: upper case,
-// digits and underscores. Only such a name is repeated when the variable is
-// missing, because a value given by mistake (a passphrase) is rarely one.
-var varNameRE = lazyRegexp{expr: `^[A-Z_][A-Z0-9_]{0,63}$`}
-
-// anyVarNameRE is any name a shell can export.
-var anyVarNameRE = lazyRegexp{expr: `^[A-Za-z_][A-Za-z0-9_]*$`}
-
 // ShownVar is how errors name the environment variable flag names: the
 // name itself when it is a conventional one, otherwise a description.
 func ShownVar(flag, name string) string {
@@ -203,11 +195,6 @@ func shownPath(flag, path string) string {
 	}
 	return fmt.Sprintf("the file %s names (%s)", flag, describe(path))
 }
-
-// pathLike is a value that reads as a path even when no such file exists:
-// it has a directory separator or a file extension. A passphrase given by
-// mistake rarely does; one that does not is described, not repeated.
-var pathLike = lazyRegexp{expr: `[/\\]|\.[A-Za-z0-9]{1,5}$`}
 
 // checkValue refuses a value that cannot be right for a flag of its kind,
 // before anything uses it, and never repeats the value. It recognises the

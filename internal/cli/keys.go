@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
-	"os"
 	"strings"
 	"time"
 
@@ -24,7 +23,7 @@ const maxInput = 1 << 20
 func (e *Env) ReadInput(flag, path string) ([]byte, error) {
 	r := e.Stdin
 	if path != "-" {
-		f, err := os.Open(path)
+		f, err := openInput(path)
 		if err != nil {
 			return nil, Failf(flag, "cannot read %s: %v", shownPath(flag, path), errors.Unwrap(err))
 		}

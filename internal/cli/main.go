@@ -92,7 +92,7 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer, getenv func(s
 // (runOnline), so that its own start links no HTTP client: Go runs every
 // linked package's initialisation on every start of every command, and has
 // no lazy imports. Nothing runs before Main: no package-level variable of
-// this package computes (patterns compile on first use, see lazyRegexp).
+// this package computes (and it links no regexp, see shapes.go).
 func Main(args []string, stdin io.Reader, stdout, stderr io.Writer, getenv func(string) string, online []Command) int {
 	if online != nil {
 		// This is qs-jwt-net: what it runs (a --sign-command) may run qs-jwt,
@@ -134,11 +134,6 @@ func Main(args []string, stdin io.Reader, stdout, stderr io.Writer, getenv func(
 	}
 	return report(stderr, Usagef("--help", "unknown command %q; give one of %s", name, commandNames()))
 }
-
-// commandLike is an unknown command that is repeated in the error: short,
-// lower-case letters and hyphens, as commands are. Anything else is
-// described, as it may be a secret given without its flag.
-var commandLike = lazyRegexp{expr: `^-{0,2}[a-z][a-z-]{0,15}$`}
 
 func commandNames() string {
 	var names []string

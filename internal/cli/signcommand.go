@@ -120,12 +120,6 @@ func (c *signCommand) run(ctx context.Context, input []byte) ([]byte, error) {
 	return out.Bytes(), nil
 }
 
-// base64Text and hexText are outputs that are a signature encoded as text.
-var (
-	base64Text = lazyRegexp{expr: `^[A-Za-z0-9+/_=\s-]+$`}
-	hexText    = lazyRegexp{expr: `^\s*(?:[0-9a-fA-F]{2}[\s:]*)+$`}
-)
-
 // wrongSize explains output that is not a signature of size bytes, without
 // repeating it: text longer than a signature may be one in base64 or hex.
 func wrongSize(out []byte, size, bits int) string {
