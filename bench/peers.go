@@ -152,7 +152,9 @@ func signers(s *setup) (raw func() error, cands []candidate, err error) {
 		return nil, nil, err
 	}
 	ctx := context.Background()
+	rawAgain := raw
 	cands = []candidate{
+		{"raw again (control)", false, func() error { return rawAgain() }},
 		{"qsjwt Cloud", false, func() error { _, err := c.Sign(ctx, user); return err }},
 		{"qsjwt QSEoW", false, func() error { _, err := q.Sign(ctx, qseowU); return err }},
 		{"engine (hand-built)", false, func() error { _, err := engineSign(key); return err }},
@@ -249,7 +251,9 @@ func verifiers(s *setup) (raw func() error, cands []candidate, err error) {
 	gparser := gjwt.NewParser(gjwt.WithValidMethods([]string{"RS256"}), gjwt.WithIssuer(issuer), gjwt.WithAudience(audience),
 		gjwt.WithTimeFunc(clock), gjwt.WithExpirationRequired(), gjwt.WithIssuedAt())
 	allowed := []string{"RS256"}
+	rawAgain := raw
 	cands = []candidate{
+		{"raw again (control)", false, func() error { return rawAgain() }},
 		{"qsjwt Cloud verifier", false, func() error { _, err := cv.Verify(tok); return err }},
 		{"engine primitive alone", false, func() error {
 			c, err := engine.ParseCompact(tok)
