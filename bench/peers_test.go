@@ -59,6 +59,9 @@ func TestCandidatesCompareLikeWithLike(t *testing.T) {
 	tampered := parts[0] + "." + string(p) + "." + parts[2]
 	for _, v := range vs {
 		assert.NoError(t, v.run(), v.name)
+		if v.name == "raw again (control)" { // checks the signing input setup holds, not the token
+			continue
+		}
 		orig := s.token
 		s.token = tampered
 		_, again, err := verifiers(s)
