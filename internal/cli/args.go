@@ -130,10 +130,15 @@ func unknownFlag(fs *flag.FlagSet, arg, name string) error {
 	return Usagef("--help", "unknown flag for %s: an argument starting with - is %s; give --help for the flags", fs.Name(), describe(arg))
 }
 
-// boolWords are the words people give a boolean flag; the flag package
+// boolWord reports the words people give a boolean flag; the flag package
 // reads most of them, the Node tool only true and false.
-var boolWords = map[string]bool{"yes": true, "no": true, "y": true, "n": true, "on": true, "off": true,
-	"1": true, "0": true, "t": true, "f": true, "TRUE": true, "FALSE": true, "True": true, "False": true}
+func boolWord(w string) bool {
+	switch w {
+	case "yes", "no", "y", "n", "on", "off", "1", "0", "t", "f", "TRUE", "FALSE", "True", "False":
+		return true
+	}
+	return false
+}
 
 // strayArg explains args[i], an argument that no flag takes. It is quoted
 // only when it is a known word (a flag name, a boolean word); anything else
@@ -143,7 +148,7 @@ func strayArg(fs *flag.FlagSet, args []string, i int, where string) error {
 	if where == "" && i > 0 {
 		if f := fs.Lookup(strings.TrimLeft(args[i-1], "-")); f != nil && isBool(f) && strings.HasPrefix(args[i-1], "-") {
 			flag := "--" + f.Name
-			if boolWords[arg] || boolWords[strings.ToLower(arg)] {
+			if boolWord(arg) || boolWord(strings.ToLower(arg)) {
 				return Usagef(flag, "%s is a boolean: give %s true or %s false (the flag alone means true), not %q", flag, flag, flag, arg)
 			}
 			return Usagef(flag, "%s is a boolean and takes no value but true or false; the next argument is %s", flag, describe(arg))
@@ -167,7 +172,7 @@ func strayArg(fs *flag.FlagSet, args []string, i int, where string) error {
 func setError(f *flag.Flag, v string, err error) error {
 	name := "--" + f.Name
 	shown := describe(v)
-	if flagKinds[f.Name] == kindText && echoable.MatchString(v) && !looksSecret(v) {
+	if flagKindOf(f.Name) == kindText && echoable.MatchString(v) && !looksSecret(v) {
 		shown = Quote(v)
 	}
 	if isBool(f) {

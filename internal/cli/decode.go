@@ -25,7 +25,7 @@ const maxProblems = 20
 // verifier option the problem names (Problem.Option), the flag that gave the
 // key for "key", and tokenRef for a problem in the token itself.
 func problemFlag(p qsjwt.Problem, keyFlag string) string {
-	switch flag := optionFlags[p.Option].decode; flag {
+	switch flag := optionFlagsOf(p.Option).decode; flag {
 	case "":
 		return tokenRef
 	case "--cert-publickey-file":
@@ -319,7 +319,7 @@ func verifierError(err error, keyFlag string) error {
 		var oe *qsjwt.OptionError
 		if errors.As(e, &oe) {
 			msg = oe.Reason
-			if f := optionFlags[oe.Option].decode; f != "" {
+			if f := optionFlagsOf(oe.Option).decode; f != "" {
 				out = append(out, Usagef(f, "%s", msg))
 				continue
 			}

@@ -8,14 +8,23 @@ import (
 	"time"
 )
 
-// durationUnits are the units --expires accepts; y is 365 days.
-var durationUnits = map[byte]time.Duration{
-	's': time.Second,
-	'm': time.Minute,
-	'h': time.Hour,
-	'd': 24 * time.Hour,
-	'w': 7 * 24 * time.Hour,
-	'y': 365 * 24 * time.Hour,
+// durationUnit gives the units --expires accepts; y is 365 days.
+func durationUnit(c byte) (time.Duration, bool) {
+	switch c {
+	case 's':
+		return time.Second, true
+	case 'm':
+		return time.Minute, true
+	case 'h':
+		return time.Hour, true
+	case 'd':
+		return 24 * time.Hour, true
+	case 'w':
+		return 7 * 24 * time.Hour, true
+	case 'y':
+		return 365 * 24 * time.Hour, true
+	}
+	return 0, false
 }
 
 // parseExpires reads a lifetime such as 90s, 15m, 1h30m, 2d, 1w or 1y: one
@@ -42,7 +51,7 @@ func parseExpires(s string) (time.Duration, error) {
 		if digits == 0 || digits == len(rest) {
 			return 0, fmt.Errorf("the lifetime %q is not a number with a unit (s, m, h, d, w, y); %s", s, example)
 		}
-		unit, ok := durationUnits[rest[digits]]
+		unit, ok := durationUnit(rest[digits])
 		if rest[digits] == '.' {
 			return 0, fmt.Errorf("the lifetime %q has a fraction; use whole numbers, e.g. 1h30m or 90s", s)
 		}

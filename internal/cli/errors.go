@@ -93,27 +93,46 @@ func trimLib(s string) string { return strings.TrimPrefix(s, "qsjwt: ") }
 // command has none.
 type optionFlag struct{ create, decode, keygen string }
 
-// optionFlags maps each library option, by its Go name, to the flags that
+// optionFlagsOf maps each library option, by its Go name, to the flags that
 // set it. It is the one place that ties options to flags: builder,
 // verifier and certificate errors (OptionError.Option) and the verifier's
 // problems (Problem.Option) are both read through it.
-var optionFlags = map[string]optionFlag{
-	"WithTTL":                {create: "--expires"},
-	"WithNotBeforeSkew":      {create: "--expires"},
-	"WithAlgorithm":          {create: "--alg"},
-	"WithAudience":           {create: "--audience", decode: "--expected-audience"},
-	"WithUserIDClaim":        {create: "--userid-claim", decode: "--userid-claim"},
-	"WithUserDirectoryClaim": {create: "--userdir-claim", decode: "--userdir-claim"},
-	"WithGroupsClaim":        {create: "--groups-claim", decode: "--groups-claim"},
-	"WithIssuer":             {create: "--issuer", decode: "--expected-issuer"},
-	"WithKeyID":              {create: "--keyid", decode: "--keyid"},
-	"issuer":                 {create: "--issuer"}, // NewCloud's parameters
-	"keyID":                  {create: "--keyid"},
-	"clientID":               {create: "--client-id"}, // NewClientAssertion's parameters
-	"tenantURL":              {create: "--tenant"},
-	"key":                    {decode: "--cert-publickey-file"}, // the verifiers' first parameter
-	"WithCommonName":         {keygen: "--cn"},
-	"WithValidity":           {create: "--cert-create-expires-days", keygen: "--days"},
+func optionFlagsOf(option string) optionFlag {
+	switch option {
+	case "WithTTL":
+		return optionFlag{create: "--expires"}
+	case "WithNotBeforeSkew":
+		return optionFlag{create: "--expires"}
+	case "WithAlgorithm":
+		return optionFlag{create: "--alg"}
+	case "WithAudience":
+		return optionFlag{create: "--audience", decode: "--expected-audience"}
+	case "WithUserIDClaim":
+		return optionFlag{create: "--userid-claim", decode: "--userid-claim"}
+	case "WithUserDirectoryClaim":
+		return optionFlag{create: "--userdir-claim", decode: "--userdir-claim"}
+	case "WithGroupsClaim":
+		return optionFlag{create: "--groups-claim", decode: "--groups-claim"}
+	case "WithIssuer":
+		return optionFlag{create: "--issuer", decode: "--expected-issuer"}
+	case "WithKeyID":
+		return optionFlag{create: "--keyid", decode: "--keyid"}
+	case "issuer": // NewCloud's parameters
+		return optionFlag{create: "--issuer"}
+	case "keyID":
+		return optionFlag{create: "--keyid"}
+	case "clientID": // NewClientAssertion's parameters
+		return optionFlag{create: "--client-id"}
+	case "tenantURL":
+		return optionFlag{create: "--tenant"}
+	case "key": // the verifiers' first parameter
+		return optionFlag{decode: "--cert-publickey-file"}
+	case "WithCommonName":
+		return optionFlag{keygen: "--cn"}
+	case "WithValidity":
+		return optionFlag{create: "--cert-create-expires-days", keygen: "--days"}
+	}
+	return optionFlag{}
 }
 
 // createFlag, decodeFlag and keygenFlag pick a command's column of
@@ -155,10 +174,10 @@ func LibError(err error, keyFlag string, renames map[string]string) error {
 		var ce *qsjwt.ClaimError
 		switch {
 		case errors.As(e, &oe):
-			flag = optionFlags[oe.Option].create
+			flag = optionFlagsOf(oe.Option).create
 			msg = oe.Reason
 		case errors.As(e, &ce):
-			flag = optionFlags[ce.Field].create // a claim an option names, such as aud
+			flag = optionFlagsOf(ce.Field).create // a claim an option names, such as aud
 			for _, ff := range fieldFlags {
 				if strings.HasPrefix(ce.Field, ff.field) {
 					flag = ff.flag

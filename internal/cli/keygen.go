@@ -32,7 +32,7 @@ func runKeygen(e *Env, args []string) error {
 	t := qsjwt.ECDSAP256
 	if typ == "rsa" {
 		var ok bool
-		if t, ok = rsaTypes[bits]; !ok {
+		if t, ok = rsaType(bits); !ok {
 			return Usagef("--bits", "--bits %d is not offered; give 2048, 3072 or 4096", bits)
 		}
 	} else if Given(fs, "bits") {

@@ -222,8 +222,18 @@ func keyError(err error, flag string, k *KeyFlags) error {
 	return LibError(err, flag, nil)
 }
 
-// rsaTypes maps keygen's --bits to the library's key types.
-var rsaTypes = map[int]qsjwt.KeyType{2048: qsjwt.RSA2048, 3072: qsjwt.RSA3072, 4096: qsjwt.RSA4096}
+// rsaType maps keygen's --bits to the library's key types.
+func rsaType(bits int) (qsjwt.KeyType, bool) {
+	switch bits {
+	case 2048:
+		return qsjwt.RSA2048, true
+	case 3072:
+		return qsjwt.RSA3072, true
+	case 4096:
+		return qsjwt.RSA4096, true
+	}
+	return 0, false
+}
 
 // maxDays keeps a certificate's validity a sane duration (100 years).
 const maxDays = 36500
@@ -294,7 +304,7 @@ func certError(err error, mainFlag, daysFlag string) error {
 	for _, e := range flatten(err) {
 		var oe *qsjwt.OptionError
 		if errors.As(e, &oe) {
-			if flag := column(optionFlags[oe.Option]); flag != "" {
+			if flag := column(optionFlagsOf(oe.Option)); flag != "" {
 				out = append(out, Usagef(flag, "%s", oe.Reason))
 				continue
 			}
