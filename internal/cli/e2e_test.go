@@ -102,6 +102,19 @@ func TestBinary(t *testing.T) {
 	assert.Equal(t, 0, r.code)
 	assert.True(t, strings.HasPrefix(r.stdout, "qs-jwt v9.9.9-test go1."), "the stamped version: %s", r.stdout)
 
+	// Nothing of qsjwt's computes before main: every start of every command
+	// would pay for it (see shapes.go and Main's doc).
+	cmd := exec.Command(bin, "--version")
+	cmd.Env = append(os.Environ(), "GODEBUG=inittrace=1")
+	trace, err := cmd.CombinedOutput()
+	require.NoError(t, err, "%s", trace)
+	for _, l := range strings.Split(string(trace), "\n") {
+		// init github.com/qsjwt/qsjwt/internal/engine @1.2 ms, 0.006 ms clock, 0 bytes, 0 allocs
+		if f := strings.Fields(l); len(f) == 11 && f[0] == "init" && strings.HasPrefix(f[1], "github.com/qsjwt/") {
+			assert.Equal(t, "0", f[9], "package %s allocates at start: %s", f[1], l)
+		}
+	}
+
 	// An online command runs in qs-jwt-net, found beside qs-jwt.
 	r = exe("", "idp-config", "--issuer", "I", "--cert-file", certPath, "--minimal-output")
 	assert.Equal(t, 0, r.code, r.stderr)

@@ -4,6 +4,7 @@ import (
 	"crypto"
 	"encoding/base64"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"math"
 	"strconv"
@@ -206,7 +207,7 @@ func appendValue(b []byte, v any) ([]byte, error) {
 	return append(b, js...), nil
 }
 
-var errNotUTF8 = fmt.Errorf("the value is not valid UTF-8")
+var errNotUTF8 = errors.New("the value is not valid UTF-8")
 
 // appendFloat writes f as encoding/json does (ES6 number formatting), and
 // refuses NaN and ±Inf, which JSON cannot hold.

@@ -46,41 +46,71 @@ var (
 	oidPBKDF2 = asn1.ObjectIdentifier{1, 2, 840, 113549, 1, 5, 12}
 )
 
-// prfs maps PBKDF2 pseudo-random function OIDs to their hash.
-var prfs = map[string]func() hash.Hash{
-	"1.2.840.113549.2.7":  sha1.New,
-	"1.2.840.113549.2.8":  sha256.New224,
-	"1.2.840.113549.2.9":  sha256.New,
-	"1.2.840.113549.2.10": sha512.New384,
-	"1.2.840.113549.2.11": sha512.New,
+// prfOf maps PBKDF2 pseudo-random function OIDs to their hash.
+func prfOf(oid string) (func() hash.Hash, bool) {
+	switch oid {
+	case "1.2.840.113549.2.7":
+		return sha1.New, true
+	case "1.2.840.113549.2.8":
+		return sha256.New224, true
+	case "1.2.840.113549.2.9":
+		return sha256.New, true
+	case "1.2.840.113549.2.10":
+		return sha512.New384, true
+	case "1.2.840.113549.2.11":
+		return sha512.New, true
+	}
+	return nil, false
 }
 
-// ciphers maps AES-CBC OIDs to their key size in bytes.
-var ciphers = map[string]int{
-	"2.16.840.1.101.3.4.1.2":  16, // aes128-CBC
-	"2.16.840.1.101.3.4.1.22": 24, // aes192-CBC
-	"2.16.840.1.101.3.4.1.42": 32, // aes256-CBC
+// cipherKeySize maps AES-CBC OIDs to their key size in bytes.
+func cipherKeySize(oid string) (int, bool) {
+	switch oid {
+	case "2.16.840.1.101.3.4.1.2": // aes128-CBC
+		return 16, true
+	case "2.16.840.1.101.3.4.1.22": // aes192-CBC
+		return 24, true
+	case "2.16.840.1.101.3.4.1.42": // aes256-CBC
+		return 32, true
+	}
+	return 0, false
 }
 
-// schemeNames names encryption schemes that are refused, for the error.
-var schemeNames = map[string]string{
-	"1.2.840.113549.1.5.1":    "PBES1 pbeWithMD2AndDES-CBC",
-	"1.2.840.113549.1.5.3":    "PBES1 pbeWithMD5AndDES-CBC",
-	"1.2.840.113549.1.5.10":   "PBES1 pbeWithSHA1AndDES-CBC",
-	"1.2.840.113549.1.12.1.1": "PKCS #12 pbeWithSHAAnd128BitRC4",
-	"1.2.840.113549.1.12.1.2": "PKCS #12 pbeWithSHAAnd40BitRC4",
-	"1.2.840.113549.1.12.1.3": "PKCS #12 pbeWithSHAAnd3-KeyTripleDES-CBC",
-	"1.2.840.113549.1.12.1.4": "PKCS #12 pbeWithSHAAnd2-KeyTripleDES-CBC",
-	"1.2.840.113549.1.12.1.5": "PKCS #12 pbeWithSHAAnd128BitRC2-CBC",
-	"1.2.840.113549.1.12.1.6": "PKCS #12 pbewithSHAAnd40BitRC2-CBC",
-	"1.2.840.113549.3.7":      "DES-EDE3-CBC",
-	"1.3.14.3.2.7":            "DES-CBC",
-	"1.2.840.113549.3.2":      "RC2-CBC",
-	"1.2.840.113549.2.5":      "HMAC-MD5",
+// schemeName names encryption schemes that are refused, for the error.
+func schemeName(oid string) (string, bool) {
+	switch oid {
+	case "1.2.840.113549.1.5.1":
+		return "PBES1 pbeWithMD2AndDES-CBC", true
+	case "1.2.840.113549.1.5.3":
+		return "PBES1 pbeWithMD5AndDES-CBC", true
+	case "1.2.840.113549.1.5.10":
+		return "PBES1 pbeWithSHA1AndDES-CBC", true
+	case "1.2.840.113549.1.12.1.1":
+		return "PKCS #12 pbeWithSHAAnd128BitRC4", true
+	case "1.2.840.113549.1.12.1.2":
+		return "PKCS #12 pbeWithSHAAnd40BitRC4", true
+	case "1.2.840.113549.1.12.1.3":
+		return "PKCS #12 pbeWithSHAAnd3-KeyTripleDES-CBC", true
+	case "1.2.840.113549.1.12.1.4":
+		return "PKCS #12 pbeWithSHAAnd2-KeyTripleDES-CBC", true
+	case "1.2.840.113549.1.12.1.5":
+		return "PKCS #12 pbeWithSHAAnd128BitRC2-CBC", true
+	case "1.2.840.113549.1.12.1.6":
+		return "PKCS #12 pbewithSHAAnd40BitRC2-CBC", true
+	case "1.2.840.113549.3.7":
+		return "DES-EDE3-CBC", true
+	case "1.3.14.3.2.7":
+		return "DES-CBC", true
+	case "1.2.840.113549.3.2":
+		return "RC2-CBC", true
+	case "1.2.840.113549.2.5":
+		return "HMAC-MD5", true
+	}
+	return "", false
 }
 
 func name(oid asn1.ObjectIdentifier) string {
-	if n, ok := schemeNames[oid.String()]; ok {
+	if n, ok := schemeName(oid.String()); ok {
 		return n + " (" + oid.String() + ")"
 	}
 	return oid.String()
@@ -147,7 +177,7 @@ func Parse(der []byte) (*Key, error) {
 	if !params.KeyDerivationFunc.Algorithm.Equal(oidPBKDF2) {
 		return nil, fmt.Errorf("%w: key derivation %s (only PBKDF2 is supported)", ErrUnsupported, name(params.KeyDerivationFunc.Algorithm))
 	}
-	keyLen, ok := ciphers[params.EncryptionScheme.Algorithm.String()]
+	keyLen, ok := cipherKeySize(params.EncryptionScheme.Algorithm.String())
 	if !ok {
 		return nil, fmt.Errorf("%w: cipher %s (only AES-128/192/256-CBC are supported)", ErrUnsupported, name(params.EncryptionScheme.Algorithm))
 	}
@@ -157,7 +187,7 @@ func Parse(der []byte) (*Key, error) {
 	}
 	prf := sha1.New // RFC 8018: the default PRF is hmacWithSHA1
 	if len(kdf.PRF.Algorithm) > 0 {
-		if prf, ok = prfs[kdf.PRF.Algorithm.String()]; !ok {
+		if prf, ok = prfOf(kdf.PRF.Algorithm.String()); !ok {
 			return nil, fmt.Errorf("%w: PBKDF2 PRF %s (only HMAC-SHA1/224/256/384/512 are supported)", ErrUnsupported, name(kdf.PRF.Algorithm))
 		}
 	}
