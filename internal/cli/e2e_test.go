@@ -162,6 +162,17 @@ func TestBinaryWithoutCompanion(t *testing.T) {
 	assert.Contains(t, stderr, "go install github.com/qsjwt/qsjwt/cmd/qs-jwt-net@latest")
 	assert.Regexp(t, errLine, strings.TrimSpace(stderr))
 
+	// A qs-jwt-net of another version runs, and warns.
+	other := exec.Command(goBin, "build", "-ldflags", "-X github.com/qsjwt/qsjwt/internal/cli.version=v0.0.1-old", "-o", filepath.Join(dir, "qs-jwt-net"), "../../cmd/qs-jwt-net")
+	out, err = other.CombinedOutput()
+	require.NoError(t, err, "go build: %s", out)
+	cmd := exec.Command(bin, "idp-config", "--issuer", "I", "--cert-file", certPath, "--minimal-output")
+	var stdout2, stderr2 bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &stdout2, &stderr2
+	require.NoError(t, cmd.Run(), stderr2.String())
+	assert.Contains(t, stdout2.String(), `"issuer": "I"`)
+	assert.Regexp(t, `^qs-jwt: warning: qs-jwt-net is v0\.0\.1-old go1\.\S+, but the qs-jwt that runs it is \S+ go1\.\S+; install both from the same release\n$`, stderr2.String())
+
 	data, err := os.ReadFile(bin)
 	require.NoError(t, err)
 	require.NoError(t, os.WriteFile(filepath.Join(dir, "qs-jwt-net"), data, 0o755))

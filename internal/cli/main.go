@@ -95,8 +95,14 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer, getenv func(s
 // this package computes (and it links no regexp, see shapes.go).
 func Main(args []string, stdin io.Reader, stdout, stderr io.Writer, getenv func(string) string, online []Command) int {
 	if online != nil {
-		// This is qs-jwt-net: what it runs (a --sign-command) may run qs-jwt,
-		// which must be free to run qs-jwt-net again.
+		// This is qs-jwt-net. Run by a qs-jwt of another version, its flags
+		// may differ from those that qs-jwt's help shows: say so. What it
+		// runs (a --sign-command) may run qs-jwt, which must be free to run
+		// qs-jwt-net again.
+		if parent := getenv(onlineGuard); parent != "" && parent != versionLine() {
+			fmt.Fprintln(stderr, safeText(oneLine(fmt.Sprintf("qs-jwt: warning: %s is %s, but the qs-jwt that runs it is %s; install both from the same release",
+				OnlineProgram, strings.TrimPrefix(versionLine(), "qs-jwt "), strings.TrimPrefix(parent, "qs-jwt ")))))
+		}
 		os.Unsetenv(onlineGuard)
 	}
 	e := &Env{Stdin: stdin, Stdout: stdout, Stderr: stderr, Getenv: getenv, level: "info"}

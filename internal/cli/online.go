@@ -17,8 +17,9 @@ import (
 const OnlineProgram = "qs-jwt-net"
 
 // onlineGuard is set in the environment of the qs-jwt-net that qs-jwt
-// runs, so that a qs-jwt-net that is in fact qs-jwt (a copy or a link under
-// that name) fails at once instead of running itself forever.
+// runs, to qs-jwt's version line: a qs-jwt-net that is in fact qs-jwt (a
+// copy or a link under that name) fails at once instead of running itself
+// forever, and a qs-jwt-net of another version warns.
 const onlineGuard = "QS_JWT_ONLINE_RUN"
 
 // exitStatus is the exit code of a qs-jwt-net that ran: it has printed its
@@ -50,7 +51,7 @@ func runOnline(name string) func(e *Env, args []string) error {
 			return Failf("--help", "qs-jwt %s runs in the companion program %s (kept apart so that creating a token loads no HTTP client), which is neither beside %s nor on PATH; install it beside qs-jwt: go install github.com/qsjwt/qsjwt/cmd/qs-jwt-net@latest (from a checkout: go install ./cmd/qs-jwt-net), or take both from the release archive", name, OnlineProgram, self)
 		}
 		argv := append([]string{path, name}, args...)
-		env := append(os.Environ(), onlineGuard+"=1")
+		env := append(os.Environ(), onlineGuard+"="+versionLine())
 		if e.Stdin == os.Stdin && e.Stdout == os.Stdout && e.Stderr == os.Stderr {
 			if err := execInPlace(path, argv, env); err != nil && !errors.Is(err, errors.ErrUnsupported) {
 				return Failf("--help", "cannot run %s: %v", path, err)
