@@ -125,8 +125,8 @@ func ParseAssertionJWK(data []byte, minRSABits int) (pub crypto.PublicKey, kid, 
 		if j.Alg != "ES384" || j.Crv != "P-384" {
 			return nil, "", "", fmt.Errorf(`%w: an EC JWK has "alg" %q and "crv" %q; Qlik Cloud takes ES384 with P-384`, ErrUnsupportedJWK, j.Alg, j.Crv)
 		}
-		x, errX := jwkB64.Strict().DecodeString(j.X)
-		y, errY := jwkB64.Strict().DecodeString(j.Y)
+		x, errX := decodeJWKBase64(jwkB64, j.X)
+		y, errY := decodeJWKBase64(jwkB64, j.Y)
 		if errX != nil || errY != nil || len(x) != 48 || len(y) != 48 {
 			return nil, "", "", errors.New(`the EC JWK's "x" and "y" must be 48 bytes each, base64url without padding`)
 		}
@@ -141,7 +141,7 @@ func ParseAssertionJWK(data []byte, minRSABits int) (pub crypto.PublicKey, kid, 
 
 // decodeUint reads an unsigned big-endian integer member.
 func decodeUint(s, name string) (*big.Int, error) {
-	b, err := jwkB64.Strict().DecodeString(s)
+	b, err := decodeJWKBase64(jwkB64, s)
 	if err != nil || len(b) == 0 {
 		return nil, fmt.Errorf("the RSA JWK's %q is missing or not base64url of an unsigned integer", name)
 	}

@@ -14,6 +14,7 @@ import (
 	"github.com/lestrrat-go/jwx/v2/jwa"
 	"github.com/lestrrat-go/jwx/v2/jwk"
 	"github.com/lestrrat-go/jwx/v2/jws"
+	"github.com/qsjwt/qsjwt/internal/engine/enginetest"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -134,4 +135,22 @@ func TestECDSAToJWSPads(t *testing.T) {
 	want := make([]byte, 96)
 	want[47], want[94], want[95] = 1, 1, 2
 	assert.Equal(t, want, got)
+}
+
+// TestParseAssertionJWKRefusesLineBreaks: encoding/base64 skips CR and LF,
+// so a JWK member with a line break inside decoded as if it had none.
+func TestParseAssertionJWKRefusesLineBreaks(t *testing.T) {
+	k := enginetest.NewFastKey()
+	data, err := AssertionJWK(k.Public(), "k1", "RS256")
+	require.NoError(t, err)
+	_, _, _, err = ParseAssertionJWK(data, 2048)
+	require.NoError(t, err)
+	var m map[string]any
+	require.NoError(t, json.Unmarshal(data, &m))
+	n := m["n"].(string)
+	m["n"] = n[:40] + "\r\n" + n[40:]
+	broken, err := json.Marshal(m)
+	require.NoError(t, err)
+	_, _, _, err = ParseAssertionJWK(broken, 2048)
+	assert.Error(t, err)
 }
