@@ -19,23 +19,12 @@ import (
 // stdout holding the token alone, everything else on stderr.
 func TestBinary(t *testing.T) {
 	t.Parallel()
-	if testing.Short() {
-		t.Skip("builds the binary")
-	}
-	goBin, err := exec.LookPath("go")
-	if err != nil {
-		t.Skip("no go command to build with")
-	}
 	dir := t.TempDir()
 	bin := filepath.Join(dir, "qs-jwt")
 	// As scripts/release.sh builds them: static, with the version stamped,
 	// qs-jwt-net beside qs-jwt.
 	for _, cmd := range []string{"qs-jwt", "qs-jwt-net"} {
-		build := exec.Command(goBin, "build", "-ldflags", "-X github.com/qsjwt/qsjwt/internal/cli.version=v9.9.9-test",
-			"-o", filepath.Join(dir, cmd), "../../cmd/"+cmd)
-		build.Env = append(os.Environ(), "CGO_ENABLED=0")
-		out, err := build.CombinedOutput()
-		require.NoError(t, err, "go build: %s", out)
+		buildCommand(t, dir, cmd, "v9.9.9-test")
 		if f, err := elf.Open(filepath.Join(dir, cmd)); err == nil { // on Linux: no dynamic loader, no shared libraries
 			for _, p := range f.Progs {
 				assert.NotEqual(t, elf.PT_INTERP, p.Type, "the binary is static")
@@ -134,17 +123,8 @@ func TestBinary(t *testing.T) {
 // running itself over and over.
 func TestBinaryWithoutCompanion(t *testing.T) {
 	t.Parallel()
-	if testing.Short() {
-		t.Skip("builds the binary")
-	}
-	goBin, err := exec.LookPath("go")
-	if err != nil {
-		t.Skip("no go command to build with")
-	}
 	dir := t.TempDir()
-	bin := filepath.Join(dir, "qs-jwt")
-	out, err := exec.Command(goBin, "build", "-o", bin, "../../cmd/qs-jwt").CombinedOutput()
-	require.NoError(t, err, "go build: %s", out)
+	bin := buildCommand(t, dir, "qs-jwt", "")
 	run := func() (int, string, string) {
 		cmd := exec.Command(bin, "idp-config", "--issuer", "I", "--cert-file", certPath)
 		cmd.Env = append(os.Environ(), "PATH="+t.TempDir())
@@ -163,9 +143,7 @@ func TestBinaryWithoutCompanion(t *testing.T) {
 	assert.Regexp(t, errLine, strings.TrimSpace(stderr))
 
 	// A qs-jwt-net of another version runs, and warns.
-	other := exec.Command(goBin, "build", "-ldflags", "-X github.com/qsjwt/qsjwt/internal/cli.version=v0.0.1-old", "-o", filepath.Join(dir, "qs-jwt-net"), "../../cmd/qs-jwt-net")
-	out, err = other.CombinedOutput()
-	require.NoError(t, err, "go build: %s", out)
+	buildCommand(t, dir, "qs-jwt-net", "v0.0.1-old")
 	cmd := exec.Command(bin, "idp-config", "--issuer", "I", "--cert-file", certPath, "--minimal-output")
 	var stdout2, stderr2 bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout2, &stderr2
@@ -180,4 +158,27 @@ func TestBinaryWithoutCompanion(t *testing.T) {
 	assert.Equal(t, 1, code)
 	assert.Empty(t, stdout)
 	assert.Contains(t, stderr, "is not qs-jwt-net but another build of qs-jwt")
+}
+
+// buildCommand builds cmd/<cmd> into dir, static, with version stamped when
+// not empty, and returns its path; without a go command, or in -short, the
+// test is skipped.
+func buildCommand(t *testing.T, dir, cmd, version string) string {
+	t.Helper()
+	if testing.Short() {
+		t.Skip("builds the binary")
+	}
+	goBin, err := exec.LookPath("go")
+	if err != nil {
+		t.Skip("no go command to build with")
+	}
+	args := []string{"build", "-o", filepath.Join(dir, cmd)}
+	if version != "" {
+		args = append(args, "-ldflags", "-X github.com/qsjwt/qsjwt/internal/cli.version="+version)
+	}
+	build := exec.Command(goBin, append(args, "../../cmd/"+cmd)...)
+	build.Env = append(os.Environ(), "CGO_ENABLED=0")
+	out, err := build.CombinedOutput()
+	require.NoError(t, err, "go build: %s", out)
+	return filepath.Join(dir, cmd)
 }

@@ -13,7 +13,9 @@ import (
 )
 
 // The online commands' tests run them in-process through cli.Main with
-// Commands(), as qs-jwt-net does, with the helpers package cli's tests use.
+// Commands(), as qs-jwt-net does. The shared helpers are in clitest; the
+// thin wrappers below (qs, qsArgs, qsAny, runFailCases, keygen) mirror
+// those of package cli's tests, whose runResult they return.
 
 func TestMain(m *testing.M) {
 	cli.Clock = func() time.Time { return fixedNow } // set once, before any test runs
