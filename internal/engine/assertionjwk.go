@@ -73,17 +73,8 @@ func AssertionJWK(pub crypto.PublicKey, kid, alg string) ([]byte, error) {
 // an even or small exponent, an EC key not on P-384. Errors never repeat key
 // material.
 func ParseAssertionJWK(data []byte, minRSABits int) (pub crypto.PublicKey, kid, alg string, err error) {
-	var set struct {
-		Keys []json.RawMessage `json:"keys"`
-	}
-	if json.Unmarshal(data, &set) != nil {
-		return nil, "", "", errors.New("not a JSON Web Key: the JSON does not parse")
-	}
-	if set.Keys != nil {
-		if len(set.Keys) != 1 {
-			return nil, "", "", fmt.Errorf("a JWK Set with %d keys; give one key", len(set.Keys))
-		}
-		data = set.Keys[0]
+	if data, err = oneJWK(data, "one key"); err != nil {
+		return nil, "", "", err
 	}
 	var m map[string]json.RawMessage
 	if json.Unmarshal(data, &m) != nil {
@@ -139,7 +130,26 @@ func ParseAssertionJWK(data []byte, minRSABits int) (pub crypto.PublicKey, kid, 
 	return nil, "", "", fmt.Errorf(`%w: "kty" is %q; Qlik Cloud takes RSA or EC`, ErrUnsupportedJWK, j.Kty)
 }
 
-// decodeUint reads an unsigned big-endian integer member.
+// oneJWK returns the JWK data holds: data itself, or the one key of a JWK
+// Set; a set of another size is refused, the error ending "give " + give.
+func oneJWK(data []byte, give string) ([]byte, error) {
+	var set struct {
+		Keys []json.RawMessage `json:"keys"`
+	}
+	if json.Unmarshal(data, &set) != nil {
+		return nil, errors.New("not a JSON Web Key: the JSON does not parse")
+	}
+	if set.Keys == nil {
+		return data, nil
+	}
+	if len(set.Keys) != 1 {
+		return nil, fmt.Errorf("a JWK Set with %d keys; give %s", len(set.Keys), give)
+	}
+	return set.Keys[0], nil
+}
+
+// decodeUint reads an unsigned big-endian integer member, base64url without
+// padding (decodeJWKBase64).
 func decodeUint(s, name string) (*big.Int, error) {
 	b, err := decodeJWKBase64(jwkB64, s)
 	if err != nil || len(b) == 0 {

@@ -98,17 +98,9 @@ var jwkStringMembers = []string{"kty", "use", "alg", "kid", "x5u", "x5t", "x5t#S
 //   - private members other than d and k (an RSA JWK with "p" but no "d"
 //     read as a public key in jwx).
 func ParseJWK(data []byte) (crypto.PublicKey, error) {
-	var set struct {
-		Keys []json.RawMessage `json:"keys"`
-	}
-	if err := json.Unmarshal(data, &set); err != nil {
-		return nil, errors.New("not a JSON Web Key: the JSON does not parse")
-	}
-	if set.Keys != nil {
-		if len(set.Keys) != 1 {
-			return nil, fmt.Errorf("a JWK Set with %d keys; give the one key Qlik verifies with", len(set.Keys))
-		}
-		data = set.Keys[0]
+	data, err := oneJWK(data, "the one key Qlik verifies with")
+	if err != nil {
+		return nil, err
 	}
 	// Refuse private and secret keys before checking any other member, and
 	// read "use" and "alg" as encoding/json matches names
@@ -261,8 +253,8 @@ func isJSONString(v json.RawMessage) bool {
 
 // parseRSAJWK reads an RSA JWK's n and e (RFC 7518 section 6.3.1).
 func parseRSAJWK(n64, e64 string) (*rsa.PublicKey, error) {
-	n, errN := decodeMinimalUint(n64, "n")
-	e, errE := decodeMinimalUint(e64, "e")
+	n, errN := positiveUint(n64, "n")
+	e, errE := positiveUint(e64, "e")
 	if err := errors.Join(errN, errE); err != nil {
 		return nil, err
 	}
@@ -284,20 +276,16 @@ func decodeJWKBase64(enc *base64.Encoding, s string) ([]byte, error) {
 	return enc.Strict().DecodeString(s)
 }
 
-// decodeMinimalUint reads an RSA member as RFC 7518 section 6.3.1 writes it:
-// base64url without padding of a positive unsigned integer. Leading zero
-// octets, which the RFC asks writers to leave out, are read: some tools
-// write them (a 257-octet n), and the value is the same.
-func decodeMinimalUint(s, name string) (*big.Int, error) {
-	b, err := decodeJWKBase64(jwkB64, s)
-	if err != nil || len(b) == 0 {
-		return nil, fmt.Errorf("the RSA JWK's %q is missing or not base64url of an unsigned integer", name)
-	}
-	v := new(big.Int).SetBytes(b)
-	if v.Sign() == 0 {
+// positiveUint reads an RSA member as RFC 7518 section 6.3.1 writes it
+// (decodeUint), and refuses zero. Leading zero octets, which the RFC asks
+// writers to leave out, are read: some tools write them (a 257-octet n),
+// and the value is the same.
+func positiveUint(s, name string) (*big.Int, error) {
+	v, err := decodeUint(s, name)
+	if err == nil && v.Sign() == 0 {
 		return nil, fmt.Errorf("the RSA JWK's %q is zero", name)
 	}
-	return v, nil
+	return v, err
 }
 
 // jwkCurve returns the EC curve of a "crv" ParseJWK reads. It is a function,
