@@ -39,15 +39,16 @@ func (s exitStatus) Error() string {
 // (execve), so that signals and the exit status are its own.
 func runOnline(name string) func(e *Env, args []string) error {
 	return func(e *Env, args []string) error {
-		self := "qs-jwt"
-		if exe, err := os.Executable(); err == nil {
-			self = exe
-		}
 		if e.Getenv(onlineGuard) != "" {
 			return Failf("--help", "the %s program found for %q is not qs-jwt-net but another build of qs-jwt; install qs-jwt-net from the same release as qs-jwt", OnlineProgram, name)
 		}
-		path, err := findOnline()
+		exe, _ := os.Executable() // "" when unknown
+		path, err := findOnline(exe)
 		if err != nil {
+			self := exe
+			if self == "" {
+				self = "qs-jwt"
+			}
 			return Failf("--help", "qs-jwt %s runs in the companion program %s (kept apart so that creating a token loads no HTTP client), which is neither beside %s nor on PATH; install it beside qs-jwt: go install github.com/qsjwt/qsjwt/cmd/qs-jwt-net@latest (from a checkout: go install ./cmd/qs-jwt-net), or take both from the release archive", name, OnlineProgram, self)
 		}
 		argv := append([]string{path, name}, args...)
@@ -71,13 +72,14 @@ func runOnline(name string) func(e *Env, args []string) error {
 	}
 }
 
-// findOnline finds qs-jwt-net beside the running program or on PATH.
-func findOnline() (string, error) {
+// findOnline finds qs-jwt-net beside exe, the running program's path (""
+// when unknown), or on PATH.
+func findOnline(exe string) (string, error) {
 	file := OnlineProgram
 	if runtime.GOOS == "windows" {
 		file += ".exe"
 	}
-	if exe, err := os.Executable(); err == nil {
+	if exe != "" {
 		if real, err := filepath.EvalSymlinks(exe); err == nil {
 			exe = real
 		}
